@@ -1,0 +1,301 @@
+//! Hits and facts to ranked diagnoses: each rule's conditions are tested per job,
+//! rules that a matched rule `supersedes` are folded into it (their evidence kept),
+//! the same cause in several jobs is reported once with every job named, and the
+//! result is ordered so the root cause to act on comes first.
+//!
+//! When no rule matches, the report still says what failed: the failing step and
+//! the most telling error lines of each job.
+
+use std::collections::BTreeMap;
+
+use crate::matcher::{JobScan, Matcher};
+use crate::pattern::{Confidence, Rule, RuleSet, template};
+
+/// Most evidence lines per diagnosis.
+const EVIDENCE_MAX: usize = 12;
+/// Most error lines shown per job when nothing matched.
+const ERROR_LINES_MAX: usize = 12;
+
+/// A log line that supports a diagnosis.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    pub job: String,
+    pub step: String,
+    pub line: u64,
+    pub text: String,
+}
+
+/// A fix with its placeholders filled in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub body: String,
+    pub snippet: Option<String>,
+    pub lang: Option<String>,
+}
+
+/// A named root cause with its proof and what to do.
+#[derive(Clone, Debug)]
+pub struct Diagnosis {
+    pub id: String,
+    pub title: String,
+    pub confidence: Confidence,
+    pub explanation: String,
+    pub evidence: Vec<Evidence>,
+    pub fixes: Vec<Fix>,
+    pub references: Vec<String>,
+    /// Jobs in which the rule matched.
+    pub jobs: Vec<String>,
+    /// Ids of matched rules this one folded in.
+    pub explains: Vec<String>,
+    pub rank: i32,
+}
+
+/// What the report says about one job, whatever matched.
+#[derive(Clone, Debug)]
+pub struct JobSummary {
+    pub name: String,
+    pub origin: String,
+    pub failed_step: Option<String>,
+    /// The most telling error lines (of the failing step when known).
+    pub error_lines: Vec<Evidence>,
+    pub facts: BTreeMap<&'static str, String>,
+    pub lines: u64,
+}
+
+/// The whole result of an analysis.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub diagnoses: Vec<Diagnosis>,
+    pub jobs: Vec<JobSummary>,
+}
+
+impl Report {
+    /// Whether any diagnosis is in a publishing family.
+    pub fn has_publish_cause(&self) -> bool {
+        self.diagnoses.iter().any(|d| is_publish_family(&d.id))
+    }
+}
+
+/// Families about publishing to a registry (the tool's first domain).
+pub fn is_publish_family(id: &str) -> bool {
+    ["npm-auth/", "oidc/", "provenance/", "publish/", "release-tool/"].iter().any(|f| id.starts_with(f))
+}
+
+fn step_name(scan: &JobScan, index: usize) -> String {
+    scan.facts.steps.get(index).map(|s| s.name.clone()).unwrap_or_default()
+}
+
+/// Tests one rule against one job; returns its diagnosis when it matches.
+fn evaluate(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> Option<Diagnosis> {
+    let hits = |i: usize| scan.hits_of(matcher, index, i);
+    if !rule.all.iter().all(|&i| hits(i).count > 0) {
+        return None;
+    }
+    if !rule.any.is_empty() && !rule.any.iter().any(|&i| hits(i).count > 0) {
+        return None;
+    }
+    if rule.none.iter().any(|&i| hits(i).count > 0) {
+        return None;
+    }
+    if !rule.facts.iter().all(|c| c.holds(&scan.facts)) {
+        return None;
+    }
+    let mut confidence = rule.confidence;
+    for (conds, level) in &rule.adjustments {
+        if conds.iter().all(|c| c.holds(&scan.facts)) {
+            confidence = *level;
+        }
+    }
+
+    // Evidence: every kept hit of the rule's signals but those it requires absent.
+    let mut evidence: Vec<Evidence> = Vec::new();
+    let mut captures: Vec<(String, String)> = Vec::new();
+    let order = rule.all.iter().chain(&rule.any).copied().chain(0..rule.signals.len());
+    let mut seen = vec![false; rule.signals.len()];
+    for i in order {
+        if seen[i] || rule.none.contains(&i) {
+            continue;
+        }
+        seen[i] = true;
+        for hit in &hits(i).kept {
+            for (k, v) in &hit.captures {
+                if !v.is_empty() && !captures.iter().any(|(ck, _)| ck == k) {
+                    captures.push((k.clone(), v.clone()));
+                }
+            }
+            if !evidence.iter().any(|e| e.line == hit.line && e.step == step_name(scan, hit.step)) {
+                evidence.push(Evidence {
+                    job: scan.name.clone(),
+                    step: step_name(scan, hit.step),
+                    line: hit.line,
+                    text: hit.text.clone(),
+                });
+            }
+        }
+    }
+    evidence.sort_by(|a, b| (a.step.as_str(), a.line).cmp(&(b.step.as_str(), b.line)));
+    evidence.sort_by_key(|e| scan.facts.steps.iter().position(|s| s.name == e.step));
+    evidence.truncate(EVIDENCE_MAX);
+
+    let step = scan
+        .facts
+        .failed_step
+        .map(|i| step_name(scan, i))
+        .or_else(|| evidence.first().map(|e| e.step.clone()))
+        .unwrap_or_default();
+    let fill = |text: &str| {
+        template::render(text, |p| {
+            if let Some((_, v)) = captures.iter().find(|(k, _)| k == p.name) {
+                return v.clone();
+            }
+            match p.name {
+                "job" => return scan.name.clone(),
+                "step" if !step.is_empty() => return step.clone(),
+                _ => {}
+            }
+            if let Some(v) = scan.facts.get(p.name) {
+                return v.to_string();
+            }
+            p.fallback.map_or_else(|| format!("<{}>", p.name), str::to_string)
+        })
+    };
+    Some(Diagnosis {
+        id: rule.id.clone(),
+        title: fill(&rule.title),
+        confidence,
+        explanation: fill(rule.explanation.trim()),
+        evidence,
+        fixes: rule
+            .fixes
+            .iter()
+            .map(|f| Fix {
+                title: fill(&f.title),
+                body: fill(f.body.trim()),
+                snippet: f.snippet.as_deref().map(|s| fill(s.trim_end())),
+                lang: f.lang.clone(),
+            })
+            .collect(),
+        references: rule.references.clone(),
+        jobs: vec![scan.name.clone()],
+        explains: Vec::new(),
+        rank: rule.rank,
+    })
+}
+
+/// Ranks root causes first: higher rank, then higher confidence, then earlier evidence.
+fn rank_key(d: &Diagnosis) -> (i32, Confidence) {
+    (d.rank, d.confidence)
+}
+
+/// Diagnoses one job: matched rules minus those superseded by another match.
+fn diagnose_job(rules: &RuleSet, matcher: &Matcher, scan: &JobScan) -> Vec<Diagnosis> {
+    let mut matched: Vec<(usize, Diagnosis)> = rules
+        .rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| evaluate(matcher, i, r, scan).map(|d| (i, d)))
+        .collect();
+    // Fold superseded rules into the rules that supersede them.
+    let ids: Vec<String> = matched.iter().map(|(_, d)| d.id.clone()).collect();
+    let mut folded: Vec<(String, String)> = Vec::new(); // (superseded, by)
+    for (i, _) in &matched {
+        for s in &rules.rules[*i].supersedes {
+            if ids.contains(s) && !folded.iter().any(|(f, _)| f == s) {
+                folded.push((s.clone(), rules.rules[*i].id.clone()));
+            }
+        }
+    }
+    let mut absorbed: Vec<(String, Vec<Evidence>, Vec<String>)> = Vec::new();
+    matched.retain(|(_, d)| match folded.iter().find(|(f, _)| *f == d.id) {
+        Some((_, by)) => {
+            let mut ids = vec![d.id.clone()];
+            ids.extend(d.explains.iter().cloned());
+            absorbed.push((by.clone(), d.evidence.clone(), ids));
+            false
+        }
+        None => true,
+    });
+    let mut out: Vec<Diagnosis> = matched.into_iter().map(|(_, d)| d).collect();
+    for (by, evidence, ids) in absorbed {
+        // `by` may itself have been folded; follow the chain to a survivor.
+        let mut target = by;
+        while let Some((_, next)) = folded.iter().find(|(f, _)| *f == target) {
+            if *next == target {
+                break;
+            }
+            target = next.clone();
+        }
+        if let Some(d) = out.iter_mut().find(|d| d.id == target) {
+            for e in evidence {
+                if !d.evidence.contains(&e) && d.evidence.len() < EVIDENCE_MAX {
+                    d.evidence.push(e);
+                }
+            }
+            for id in ids {
+                if !d.explains.contains(&id) {
+                    d.explains.push(id);
+                }
+            }
+            d.evidence.sort_by_key(|e| e.line);
+        }
+    }
+    out
+}
+
+fn summarize(scan: &JobScan) -> JobSummary {
+    let failed = scan.facts.failed_step;
+    let mut lines: Vec<&crate::matcher::ContextLine> = match failed {
+        Some(i) => scan.context.iter().filter(|c| c.step == i).collect(),
+        None => Vec::new(),
+    };
+    if lines.is_empty() {
+        lines = scan.context.iter().collect();
+    }
+    // The first lines of an error block say more than its tail of stack frames.
+    let error_lines = lines
+        .into_iter()
+        .take(ERROR_LINES_MAX)
+        .map(|c| Evidence { job: scan.name.clone(), step: step_name(scan, c.step), line: c.line, text: c.text.clone() })
+        .collect();
+    JobSummary {
+        name: scan.name.clone(),
+        origin: scan.origin.clone(),
+        failed_step: failed.map(|i| step_name(scan, i)),
+        error_lines,
+        facts: scan.facts.known(),
+        lines: scan.facts.lines,
+    }
+}
+
+/// Diagnoses every scanned job and merges the result into one report.
+pub fn diagnose(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan]) -> Report {
+    let mut diagnoses: Vec<Diagnosis> = Vec::new();
+    for scan in scans {
+        for d in diagnose_job(rules, matcher, scan) {
+            match diagnoses.iter_mut().find(|x| x.id == d.id) {
+                Some(existing) => {
+                    if !existing.jobs.contains(&d.jobs[0]) {
+                        existing.jobs.push(d.jobs[0].clone());
+                    }
+                    existing.confidence = existing.confidence.max(d.confidence);
+                    for e in d.evidence {
+                        if existing.evidence.len() < EVIDENCE_MAX * 2 && !existing.evidence.contains(&e) {
+                            existing.evidence.push(e);
+                        }
+                    }
+                    for id in d.explains {
+                        if !existing.explains.contains(&id) {
+                            existing.explains.push(id);
+                        }
+                    }
+                }
+                None => diagnoses.push(d),
+            }
+        }
+    }
+    // Stable sort: equal keys keep the order of their first evidence.
+    diagnoses.sort_by_key(|d| d.evidence.first().map_or(u64::MAX, |e| e.line));
+    diagnoses.sort_by(|a, b| rank_key(b).cmp(&rank_key(a)));
+    Report { diagnoses, jobs: scans.iter().map(summarize).collect() }
+}

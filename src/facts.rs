@@ -1,0 +1,711 @@
+//! What the log's structure says, beyond single lines: npm and Node versions, the
+//! env echo of the failing step, runner type, permissions, which tool published.
+//!
+//! Facts are gathered in the same streaming pass as the signals (the scanner hands
+//! every candidate line here), so they cost nothing on lines no rule cares about.
+//! Rules test them with small expressions (`npm_oidc == no`, `token == empty`); the
+//! names and values below are the vocabulary of those expressions, and
+//! `PATTERNS.md` documents each one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::normalize::{Line, LineKind};
+
+/// A dotted version such as `11.5.1`, compared numerically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    /// Parses `11.5.1`, `v20.19.4`, `11.5` (missing parts are zero). Suffixes such
+    /// as `-rc.1` are ignored.
+    pub fn parse(text: &str) -> Option<Version> {
+        let text = text.trim().trim_start_matches('v');
+        let core = text.split(['-', '+', ' ']).next()?;
+        let mut parts = core.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        Some(Version(major, minor, patch))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// The first npm release with OIDC trusted publishing.
+pub const NPM_OIDC_MIN: Version = Version(11, 5, 1);
+
+/// How the step that failed received `NODE_AUTH_TOKEN`, read from its `env:` echo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenEcho {
+    /// `NODE_AUTH_TOKEN: ***`: a real secret was passed.
+    Secret,
+    /// `NODE_AUTH_TOKEN: ` with nothing after the colon: the secret evaluated to `''`.
+    Empty,
+    /// setup-node's `XXXXX-XXXXX-XXXXX-XXXXX` placeholder.
+    Placeholder,
+    /// Some other value in clear text (a `${{ }}` typo, a literal).
+    Clear,
+    /// The step has an `env:` echo that does not list the variable.
+    Absent,
+}
+
+impl TokenEcho {
+    fn name(self) -> &'static str {
+        match self {
+            TokenEcho::Secret => "secret",
+            TokenEcho::Empty => "empty",
+            TokenEcho::Placeholder => "placeholder",
+            TokenEcho::Clear => "clear",
+            TokenEcho::Absent => "absent",
+        }
+    }
+}
+
+/// What one step's echo showed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StepFacts {
+    pub name: String,
+    /// The first line of the step's output or echo, for evidence.
+    pub first_line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_auth_token: Option<TokenEcho>,
+    /// The step's env echo was seen (so an unlisted token is known to be absent).
+    pub env_seen: bool,
+    pub npm_userconfig: bool,
+    pub npm_token_env: Option<TokenEcho>,
+    /// `registry-url:` among the `with:` inputs of a setup-node step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry_url: Option<String>,
+    pub is_setup_node: bool,
+    /// The script echo runs `npm install -g npm@...` (the spec after `@`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_upgrade_spec: Option<String>,
+    pub script_publishes: bool,
+    pub explicit_provenance: bool,
+    pub writes_home_npmrc: bool,
+    pub npm_version_echo: bool,
+    pub failed: bool,
+}
+
+/// Everything the structure of one job's log says. Filled by [`FactsBuilder`].
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Facts {
+    pub steps: Vec<StepFacts>,
+    /// setup-node's `Environment details` (or a pasted copy of it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_node_npm: Option<Version>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_version: Option<Version>,
+    /// A version printed by `npm --version` / `npm -v`, the last one seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_version_echo: Option<Version>,
+    /// The last `npm install -g npm@...`: its spec and whether it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_upgrade: Option<(String, Option<bool>)>,
+    /// Version printed by a successful global npm install (`+ npm@11.7.0` or the
+    /// engine error's target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_upgrade_version: Option<Version>,
+    /// The error prefix npm used: `ERR!` (npm <= 10.5) or `error` (>= 10.6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_prefix: Option<&'static str>,
+    /// The E404 detail wording family: `no-permission` (npm >= 11.5),
+    /// `not-in-registry` (npm 8 .. 11.4), `not-in-npm-registry` (npm <= 7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e404_wording: Option<&'static str>,
+    /// `self-hosted`, `github-hosted-larger`, `github-hosted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_source: Option<String>,
+    pub id_token_write: bool,
+    pub permissions_seen: bool,
+    pub publish_reached: bool,
+    pub provenance_signed: bool,
+    /// Tools seen printing: npm, pnpm, yarn-berry, yarn-classic, changesets,
+    /// semantic-release, lerna, npm-publish-action.
+    pub publishers: Vec<&'static str>,
+    /// The failing step: the one with the first `##[error]` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<usize>,
+    /// The earliest date the log carries (timestamps, npm debug-log paths).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_date: Option<String>,
+    /// The workflow means to publish with OIDC (id-token permission seen, an OIDC
+    /// mention in a script, a tool's OIDC line).
+    pub oidc_intended: bool,
+    pub lines: u64,
+}
+
+/// A fact's value as rule expressions see it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Text(String),
+    Version(Version),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Text(t) => f.write_str(t),
+            Value::Version(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// The facts a rule may test, with a one-line description each (shown by
+/// `npm-logdoc patterns facts` and checked by rule validation).
+pub const FACT_NAMES: &[(&str, &str)] = &[
+    (
+        "npm_version",
+        "npm version at publish time: an `npm --version` echo, a successful global npm upgrade, else setup-node's Environment details",
+    ),
+    (
+        "npm_oidc",
+        "yes/no: could that npm do OIDC (>= 11.5.1)? From npm_version, else the E404 wording, else the `npm ERR!` prefix",
+    ),
+    (
+        "npm_prefix",
+        "`ERR!` (npm <= 10.5) or `error` (npm >= 10.6)",
+    ),
+    (
+        "e404_wording",
+        "no-permission (npm >= 11.5), not-in-registry (npm 8 .. 11.4), not-in-npm-registry (npm <= 7)",
+    ),
+    ("node_version", "Node version from setup-node's Environment details"),
+    (
+        "npm_upgrade",
+        "ok / failed / unknown: the outcome of the last `npm install -g npm@...`",
+    ),
+    (
+        "npm_upgrade_spec",
+        "what that upgrade asked for (`latest`, `^11.5.1`, ...)",
+    ),
+    (
+        "token",
+        "NODE_AUTH_TOKEN in the failing (else publishing) step's env echo: secret, empty, placeholder, clear, absent",
+    ),
+    (
+        "npm_token_env",
+        "NPM_TOKEN in that env echo: secret, empty, clear, absent",
+    ),
+    (
+        "userconfig",
+        "NPM_CONFIG_USERCONFIG is set in that env echo (setup-node wrote an .npmrc)",
+    ),
+    (
+        "setup_node",
+        "an actions/setup-node step was seen",
+    ),
+    (
+        "registry_url",
+        "the registry-url input of setup-node (absent when setup-node ran without one)",
+    ),
+    (
+        "writes_home_npmrc",
+        "a script writes ~/.npmrc or $HOME/.npmrc",
+    ),
+    (
+        "runner",
+        "self-hosted, github-hosted-larger or github-hosted, from Set up job (or a self-hosted work path)",
+    ),
+    ("secret_source", "Actions, Dependabot or None, from Set up job"),
+    (
+        "id_token_write",
+        "GITHUB_TOKEN Permissions lists IdToken: write (absence proves nothing)",
+    ),
+    (
+        "publish_reached",
+        "npm printed `Publishing to ...`: a PUT was sent",
+    ),
+    (
+        "provenance_signed",
+        "npm printed `Signed provenance statement`",
+    ),
+    (
+        "explicit_provenance",
+        "--provenance or NPM_CONFIG_PROVENANCE in a script or env echo",
+    ),
+    (
+        "publisher",
+        "the tool that published: changesets, semantic-release, lerna, pnpm, yarn-berry, yarn-classic, npm-publish-action, npm",
+    ),
+    ("failed_step", "name of the step with the first ##[error]"),
+    ("log_date", "the earliest date in the log, YYYY-MM-DD"),
+    (
+        "oidc_intended",
+        "the job means to use OIDC: id-token write seen, OIDC named in a script or by the publishing tool",
+    ),
+    ("structured", "the log has Actions step markers (##[group]Run)"),
+];
+
+impl Facts {
+    /// The step whose env echo speaks for the publish: the failing step if it had
+    /// an env echo, else the last step that runs a publish.
+    fn publish_step(&self) -> Option<&StepFacts> {
+        if let Some(i) = self.failed_step {
+            let step = &self.steps[i];
+            if step.env_seen {
+                return Some(step);
+            }
+        }
+        self.steps.iter().rev().find(|s| s.script_publishes && s.env_seen)
+    }
+
+    /// The best estimate of the npm version that ran the publish.
+    pub fn npm_version(&self) -> Option<Version> {
+        if let Some(v) = self.npm_version_echo {
+            return Some(v);
+        }
+        match &self.npm_upgrade {
+            // A successful upgrade replaced setup-node's npm; only its own output
+            // says which version it installed.
+            Some((_, Some(true))) => self.npm_upgrade_version,
+            _ => self.setup_node_npm,
+        }
+    }
+
+    /// Could the publishing npm do OIDC? `None` when the log does not say.
+    pub fn npm_oidc(&self) -> Option<bool> {
+        if let Some(w) = self.e404_wording {
+            return Some(w == "no-permission");
+        }
+        if let Some(v) = self.npm_version() {
+            return Some(v >= NPM_OIDC_MIN);
+        }
+        if let Some((spec, Some(true))) = &self.npm_upgrade {
+            if spec == "latest" || spec.starts_with("^11") || spec.starts_with("11") || spec.starts_with("12") || spec.starts_with(">=11") {
+                return Some(true);
+            }
+        }
+        match self.npm_prefix {
+            Some("ERR!") => Some(false),
+            _ => None,
+        }
+    }
+
+    fn upgrade_state(&self) -> Option<&'static str> {
+        self.npm_upgrade.as_ref().map(|(_, ok)| match ok {
+            Some(true) => "ok",
+            Some(false) => "failed",
+            None => "unknown",
+        })
+    }
+
+    /// The value of fact `name`, or `None` when the log does not tell.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        let text = |s: &str| Some(Value::Text(s.to_string()));
+        match name {
+            "npm_version" => self.npm_version().map(Value::Version),
+            "npm_oidc" => self.npm_oidc().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
+            "npm_prefix" => self.npm_prefix.and_then(text),
+            "e404_wording" => self.e404_wording.and_then(text),
+            "node_version" => self.node_version.map(Value::Version),
+            "npm_upgrade" => self.upgrade_state().and_then(text),
+            "npm_upgrade_spec" => self.npm_upgrade.as_ref().and_then(|(s, _)| text(s)),
+            "token" => self
+                .publish_step()
+                .map(|s| s.node_auth_token.unwrap_or(TokenEcho::Absent))
+                .and_then(|t| text(t.name())),
+            "npm_token_env" => self
+                .publish_step()
+                .map(|s| s.npm_token_env.unwrap_or(TokenEcho::Absent))
+                .and_then(|t| text(t.name())),
+            "userconfig" => self.publish_step().map(|s| Value::Bool(s.npm_userconfig)),
+            "setup_node" => Some(Value::Bool(self.steps.iter().any(|s| s.is_setup_node))),
+            "registry_url" => {
+                let setup: Vec<_> = self.steps.iter().filter(|s| s.is_setup_node).collect();
+                if setup.is_empty() {
+                    None
+                } else {
+                    setup.iter().rev().find_map(|s| s.registry_url.as_deref()).and_then(text)
+                }
+            }
+            "writes_home_npmrc" => Some(Value::Bool(self.steps.iter().any(|s| s.writes_home_npmrc))),
+            "runner" => self.runner.and_then(text),
+            "secret_source" => self.secret_source.as_deref().and_then(text),
+            "id_token_write" => Some(Value::Bool(self.id_token_write)),
+            "publish_reached" => Some(Value::Bool(self.publish_reached)),
+            "provenance_signed" => Some(Value::Bool(self.provenance_signed)),
+            "explicit_provenance" => Some(Value::Bool(self.steps.iter().any(|s| s.explicit_provenance))),
+            "publisher" => self.publishers.first().copied().and_then(text),
+            "failed_step" => self.failed_step.and_then(|i| text(&self.steps[i].name)),
+            "log_date" => self.log_date.as_deref().and_then(text),
+            "oidc_intended" => Some(Value::Bool(self.oidc_intended)),
+            "structured" => Some(Value::Bool(self.steps.len() > 1)),
+            _ => None,
+        }
+    }
+
+    /// Every known fact with a value, for the JSON report and `--explain`-style output.
+    pub fn known(&self) -> BTreeMap<&'static str, String> {
+        FACT_NAMES
+            .iter()
+            .filter_map(|(name, _)| self.get(name).map(|v| (*name, v.to_string())))
+            .collect()
+    }
+}
+
+/// The literals of the lines [`FactsBuilder`] needs to see. The scanner adds them
+/// to its prefilter, so structure costs nothing on other lines.
+pub const FACT_LITERALS: &[&str] = &[
+    "##[",
+    "NODE_AUTH_TOKEN",
+    "NPM_CONFIG_USERCONFIG",
+    "NPM_TOKEN",
+    "NPM_CONFIG_PROVENANCE",
+    "npm_config_provenance",
+    "registry-url",
+    "setup-node",
+    "npm: ",
+    "node: v",
+    "npm install",
+    "npm i ",
+    "npm@",
+    "--version",
+    "npm -v",
+    "Runner name:",
+    "Machine name:",
+    "Runner Image",
+    "actions-runner",
+    "Secret source:",
+    "IdToken",
+    "GITHUB_TOKEN Permissions",
+    "Publishing to",
+    "Signed provenance",
+    "provenance",
+    "npm ERR!",
+    "npm error",
+    "is not in this registry",
+    "is not in the npm registry",
+    "could not be found or you do not have permission",
+    "publish",
+    "🦋",
+    "semantic-release",
+    "lerna ",
+    "➤ YN",
+    "ERR_PNPM",
+    "yarn publish",
+    "npm-publish",
+    "NpmCallError",
+    "OIDC",
+    "oidc",
+    "id-token",
+    "_logs/",
+    ".npmrc",
+    "Environment details",
+    "Post job cleanup",
+];
+
+/// Collects [`Facts`] from classified lines, one job at a time.
+#[derive(Default)]
+pub struct FactsBuilder {
+    facts: Facts,
+    expect_version: u8,
+    in_permissions: bool,
+}
+
+fn token_echo(value: &str) -> TokenEcho {
+    let v = value.trim();
+    if v.is_empty() {
+        TokenEcho::Empty
+    } else if v == "***" {
+        TokenEcho::Secret
+    } else if v.starts_with("XXXXX-XXXXX") {
+        TokenEcho::Placeholder
+    } else {
+        TokenEcho::Clear
+    }
+}
+
+fn push_unique(list: &mut Vec<&'static str>, item: &'static str) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// A `YYYY-MM-DD` at the start of `s`.
+fn leading_date(s: &str) -> Option<&str> {
+    let d = s.get(..10)?;
+    let b = d.as_bytes();
+    let ok = b.iter().enumerate().all(|(i, c)| match i {
+        4 | 7 => *c == b'-',
+        _ => c.is_ascii_digit(),
+    });
+    ok.then_some(d)
+}
+
+impl FactsBuilder {
+    pub fn new() -> FactsBuilder {
+        let mut b = FactsBuilder::default();
+        b.facts.steps.push(StepFacts { name: "Set up job".into(), ..StepFacts::default() });
+        b
+    }
+
+    /// Starts a step named by the source (a zip step file) rather than by markers.
+    pub fn start_named_step(&mut self, name: &str, line: u64) {
+        let step = StepFacts { name: name.to_string(), first_line: line, ..StepFacts::default() };
+        if self.facts.steps.len() == 1 && self.facts.steps[0].first_line == 0 && !self.facts.steps[0].env_seen {
+            self.facts.steps[0] = step;
+        } else {
+            self.facts.steps.push(step);
+        }
+    }
+
+    /// Index of the step lines are currently attributed to.
+    pub fn current_step(&self) -> usize {
+        self.facts.steps.len() - 1
+    }
+
+    pub fn step_name(&self, index: usize) -> &str {
+        &self.facts.steps[index].name
+    }
+
+    /// Notes the date of a timestamp prefix (only the first is kept).
+    pub fn saw_timestamp(&mut self, stamp: &str) {
+        if self.facts.log_date.is_none() {
+            if let Some(d) = leading_date(stamp) {
+                self.facts.log_date = Some(d.to_string());
+            }
+        }
+    }
+
+    /// Feeds one candidate line. `raw_echo` is true when the runner coloured it as
+    /// a script echo.
+    pub fn line(&mut self, line: &Line<'_>) {
+        let text = line.text;
+        let trimmed = text.trim();
+        match line.kind {
+            LineKind::StepStart => {
+                let name = text.strip_prefix("##[group]Run ").unwrap_or(text).trim().to_string();
+                let is_setup_node = name.starts_with("actions/setup-node@");
+                self.facts.steps.push(StepFacts {
+                    name,
+                    first_line: line.number,
+                    is_setup_node,
+                    ..StepFacts::default()
+                });
+                self.in_permissions = false;
+                return;
+            }
+            LineKind::Env => {
+                let step = self.facts.steps.last_mut().expect("a step always exists");
+                step.env_seen = true;
+                if let Some((key, value)) = trimmed.split_once(':') {
+                    match key.trim() {
+                        "NODE_AUTH_TOKEN" => step.node_auth_token = Some(token_echo(value)),
+                        "NPM_TOKEN" => step.npm_token_env = Some(token_echo(value)),
+                        "NPM_CONFIG_USERCONFIG" => step.npm_userconfig = true,
+                        "NPM_CONFIG_PROVENANCE" | "npm_config_provenance" => {
+                            step.explicit_provenance |= value.trim() == "true"
+                        }
+                        _ => {}
+                    }
+                }
+                return;
+            }
+            LineKind::With => {
+                let step = self.facts.steps.last_mut().expect("a step always exists");
+                if let Some(("registry-url", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
+                    let v = value.trim();
+                    if !v.is_empty() {
+                        step.registry_url = Some(v.to_string());
+                    }
+                }
+                return;
+            }
+            LineKind::Echo => {
+                self.script_line(trimmed);
+                return;
+            }
+            LineKind::Output => {}
+        }
+        self.output_line(trimmed, line.number);
+    }
+
+    fn script_line(&mut self, s: &str) {
+        let step = self.facts.steps.last_mut().expect("a step always exists");
+        let code = s.split(" #").next().unwrap_or(s);
+        if s.starts_with('#') {
+            if s.contains("OIDC") || s.contains("oidc") || s.contains("trusted publish") {
+                self.facts.oidc_intended = true;
+            }
+            return;
+        }
+        if code.contains("OIDC") || code.contains("id-token") {
+            self.facts.oidc_intended = true;
+        }
+        for prefix in ["npm install -g npm@", "npm i -g npm@", "npm install --global npm@", "npm i --global npm@", "npm install -g npm ", "npm update -g npm"] {
+            if let Some(rest) = code.find(prefix).map(|i| &code[i + prefix.len()..]) {
+                let spec = rest.split_whitespace().next().unwrap_or("latest").trim_matches(['"', '\'']);
+                let spec = if prefix.ends_with('@') { spec } else { "latest" };
+                step.npm_upgrade_spec = Some(spec.to_string());
+                self.facts.npm_upgrade = Some((spec.to_string(), None));
+                self.facts.npm_upgrade_version = None;
+            }
+        }
+        if code.contains("npm --version") || code.contains("npm -v") {
+            step.npm_version_echo = true;
+            self.expect_version = 3;
+        }
+        if code.contains("publish") {
+            step.script_publishes = true;
+        }
+        if code.contains("--provenance") && !code.contains("--provenance=false") && !code.contains("--no-provenance") {
+            step.explicit_provenance = true;
+        }
+        if (code.contains("~/.npmrc") || code.contains("$HOME/.npmrc") || code.contains("${HOME}/.npmrc"))
+            && (code.contains('>') || code.contains("tee"))
+        {
+            step.writes_home_npmrc = true;
+        }
+    }
+
+    fn output_line(&mut self, s: &str, number: u64) {
+        let f = &mut self.facts;
+        // A bare version after an `npm --version` echo.
+        if self.expect_version > 0 {
+            if let Some(v) = Version::parse(s).filter(|_| s.bytes().all(|c| c.is_ascii_digit() || c == b'.')) {
+                f.npm_version_echo = Some(v);
+                self.expect_version = 0;
+            } else if !s.is_empty() {
+                self.expect_version -= 1;
+            }
+        }
+        if let Some(rest) = s.strip_prefix("##[") {
+            if rest.starts_with("error]") && f.failed_step.is_none() {
+                let idx = f.steps.len() - 1;
+                f.failed_step = Some(idx);
+                f.steps[idx].failed = true;
+            }
+            if rest.starts_with("group]GITHUB_TOKEN Permissions") {
+                self.in_permissions = true;
+                f.permissions_seen = true;
+            } else if rest.starts_with("endgroup]") {
+                self.in_permissions = false;
+            } else if rest.starts_with("group]Runner Image") && f.runner.is_none() {
+                f.runner = Some("github-hosted");
+            }
+            return;
+        }
+        if s == "GITHUB_TOKEN Permissions" {
+            self.in_permissions = true;
+            f.permissions_seen = true;
+            return;
+        }
+        if self.in_permissions || s.starts_with("IdToken:") {
+            if let Some(v) = s.strip_prefix("IdToken:") {
+                if v.trim() == "write" {
+                    f.id_token_write = true;
+                    f.oidc_intended = true;
+                }
+            }
+        }
+        if let Some(v) = s.strip_prefix("npm: ") {
+            if let Some(v) = Version::parse(v).filter(|_| v.trim().bytes().all(|c| c.is_ascii_digit() || c == b'.')) {
+                f.setup_node_npm = Some(v);
+            }
+        } else if let Some(v) = s.strip_prefix("node: v") {
+            f.node_version = Version::parse(v);
+        } else if s.starts_with("Machine name:") {
+            f.runner = Some("self-hosted");
+        } else if s.starts_with("Runner name:") {
+            if f.runner != Some("self-hosted") {
+                f.runner = Some("github-hosted-larger");
+            }
+        } else if let Some(v) = s.strip_prefix("Secret source:") {
+            f.secret_source = Some(v.trim().to_string());
+        }
+        if s.contains("/actions-runner/_work/") || s.contains("\\actions-runner\\_work\\") {
+            f.runner = Some("self-hosted");
+        }
+        // npm's own lines, possibly nested inside a tool's prefix.
+        if s.contains("npm ERR!") {
+            f.npm_prefix.get_or_insert("ERR!");
+        } else if s.contains("npm error ") || s.ends_with("npm error") {
+            f.npm_prefix.get_or_insert("error");
+        }
+        if s.contains("could not be found or you do not have permission to access it") {
+            f.e404_wording = Some("no-permission");
+        } else if s.contains("is not in this registry") {
+            f.e404_wording = Some("not-in-registry");
+        } else if s.contains("is not in the npm registry") {
+            f.e404_wording = Some("not-in-npm-registry");
+        }
+        if s.contains("Publishing to http") || s.contains("Publishing to registry") {
+            f.publish_reached = true;
+        }
+        if s.contains("Signed provenance statement") || s.contains("Provenance statement published to transparency log") {
+            f.provenance_signed = true;
+        }
+        // The outcome of a global npm upgrade.
+        if let Some((_, state)) = &mut f.npm_upgrade {
+            if state.is_none() {
+                if s.contains("EBADENGINE") || s.contains("notsup Not compatible with your version of node/npm: npm@") {
+                    *state = Some(false);
+                } else if (s.starts_with("added ") || s.starts_with("changed ") || s.starts_with("removed ") || s.starts_with("up to date"))
+                    && (s.contains(" package") || s.starts_with("up to date"))
+                {
+                    *state = Some(true);
+                } else if let Some(v) = s.strip_prefix("+ npm@") {
+                    *state = Some(true);
+                    f.npm_upgrade_version = Version::parse(v);
+                }
+            }
+        }
+        if let Some(i) = s.find("_logs/") {
+            if let Some(d) = leading_date(&s[i + 6..]) {
+                if f.log_date.as_deref().is_none_or(|cur| d < cur) {
+                    f.log_date = Some(d.to_string());
+                }
+            }
+        }
+        // Which tool published.
+        let publisher = if s.contains("🦋") {
+            Some("changesets")
+        } else if s.contains("[semantic-release]") || s.contains("@semantic-release/") {
+            Some("semantic-release")
+        } else if s.starts_with("lerna ") {
+            Some("lerna")
+        } else if s.contains("➤ YN") {
+            Some("yarn-berry")
+        } else if s.contains("ERR_PNPM") || s.contains("Skipped OIDC") {
+            Some("pnpm")
+        } else if s.contains("NpmCallError") || s.contains("npm-publish") && s.contains("Error:") {
+            Some("npm-publish-action")
+        } else if s.contains("npm ERR!") || s.contains("npm error") || s.contains("npm notice") {
+            Some("npm")
+        } else {
+            None
+        };
+        if let Some(p) = publisher {
+            push_unique(&mut f.publishers, p);
+        }
+        if s.contains("OIDC is available") || s.contains("Verifying OIDC context") || s.contains("oidc") && s.starts_with("npm ") {
+            f.oidc_intended = true;
+        }
+        let _ = number;
+    }
+
+    pub fn finish(mut self, lines: u64) -> Facts {
+        self.facts.lines = lines;
+        // A pasted fragment has no steps: its lines belong to no named step.
+        if self.facts.steps.len() == 1 && self.facts.steps[0].name == "Set up job" && self.facts.runner.is_none() && !self.facts.permissions_seen {
+            self.facts.steps[0].name = String::new();
+        }
+        // Tools ordered by how specific they are: a wrapper over npm names the path.
+        let order = ["semantic-release", "changesets", "lerna", "yarn-berry", "pnpm", "npm-publish-action", "yarn-classic", "npm"];
+        self.facts.publishers.sort_by_key(|p| order.iter().position(|o| o == p));
+        self.facts
+    }
+}

@@ -1,0 +1,46 @@
+//! npm-logdoc reads the log of a failed CI job and names the root cause.
+//!
+//! The pipeline: a [`source`] yields each job's bytes as a stream; the [`matcher`]
+//! runs one literal prefilter pass over it, handing the few candidate lines to
+//! [`normalize`] (prefixes, colour codes, echo versus output) and [`facts`] (versions,
+//! env echoes, runner, publisher) and confirming rule signals with their regexes; the
+//! [`pattern`] rules then turn hits and facts into ranked diagnoses in [`diagnose`];
+//! [`render`] prints them after [`redact`] has removed anything secret.
+
+pub mod cli;
+pub mod diagnose;
+pub mod error;
+pub mod facts;
+pub mod matcher;
+pub mod normalize;
+pub mod pattern;
+pub mod redact;
+pub mod render;
+pub mod source;
+
+pub use diagnose::{Diagnosis, Evidence, Report};
+pub use error::Error;
+pub use matcher::Matcher;
+pub use pattern::RuleSet;
+
+/// The log analysed by `npm-logdoc analyze --example`: a release job whose publish
+/// failed (shipped so a newcomer sees a real report at once).
+pub const EXAMPLE_LOG: &str = include_str!("../examples/release-e404.log");
+
+/// Analyses local sources with `rules` into one report.
+pub fn analyze_sources(sources: &[source::Source], rules: &RuleSet, limits: &source::ArchiveLimits) -> Result<Report, Error> {
+    let matcher = Matcher::new(rules);
+    let mut scans = Vec::new();
+    for s in sources {
+        scans.extend(source::scan(s, &matcher, limits)?);
+    }
+    Ok(diagnose::diagnose(rules, &matcher, &scans))
+}
+
+/// Analyses one in-memory log (examples, tests).
+pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Report {
+    let matcher = Matcher::new(rules);
+    let scans = source::scan_reader(name, Some(name.to_string()), &mut text.as_bytes(), &matcher)
+        .unwrap_or_default();
+    diagnose::diagnose(rules, &matcher, &scans)
+}

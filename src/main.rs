@@ -1,0 +1,101 @@
+//! The `npm-logdoc` binary: parse, run, map the result to an exit code. The only
+//! place that prints errors.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use npm_logdoc::cli::{Cli, Command, PatternsCommand};
+use npm_logdoc::error::exit;
+use npm_logdoc::pattern::RuleSet;
+use npm_logdoc::render::{self, Format};
+use npm_logdoc::source::ArchiveLimits;
+use npm_logdoc::{Error, analyze_sources, analyze_text};
+
+fn rules(dirs: &[std::path::PathBuf]) -> Result<RuleSet, Error> {
+    let set = RuleSet::builtin()?;
+    Ok(if dirs.is_empty() { set } else { set.with_dirs(dirs)? })
+}
+
+fn write_out(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Output(e)),
+    }
+}
+
+fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Analyze(args) => {
+            let config = args.resolve()?;
+            let rules = rules(&config.pattern_dirs)?;
+            let report = if config.example {
+                analyze_text("release", npm_logdoc::EXAMPLE_LOG, &rules)
+            } else {
+                analyze_sources(&config.sources, &rules, &ArchiveLimits::default())?
+            };
+            let cx = render::Context { width: config.width, ..render::Context::default() };
+            write_out(&render::render(&report, config.format, &cx))?;
+            if config.format == Format::Github {
+                if let Some(path) = &config.step_summary {
+                    let body = render::render(&report, Format::Markdown, &cx);
+                    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(Error::Output)?;
+                    f.write_all(body.as_bytes()).map_err(Error::Output)?;
+                }
+            }
+            Ok(exit::OK)
+        }
+        Command::Explain { id, patterns } => {
+            let rules = rules(&patterns.dirs)?;
+            let Some(rule) = rules.get(&id) else {
+                let close: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).filter(|r| r.contains(id.split('/').next_back().unwrap_or(&id))).collect();
+                let hint = if close.is_empty() { "`npm-logdoc patterns list` shows every id".to_string() } else { format!("did you mean {}?", close.join(", ")) };
+                return Err(Error::Usage(format!("no cause `{id}`: {hint}")));
+            };
+            write_out(&npm_logdoc::pattern::describe(rule))?;
+            Ok(exit::OK)
+        }
+        Command::Patterns(PatternsCommand::List { patterns, json }) => {
+            let rules = rules(&patterns.dirs)?;
+            write_out(&npm_logdoc::pattern::list(&rules, json))?;
+            Ok(exit::OK)
+        }
+        Command::Patterns(PatternsCommand::Check { dirs }) => {
+            let rules = rules(&dirs)?;
+            let failures = npm_logdoc::pattern::check_examples(&rules);
+            if failures.is_empty() {
+                let n: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
+                write_out(&format!("{} rules valid; {n} examples pass\n", rules.rules.len()))?;
+                Ok(exit::OK)
+            } else {
+                let text: Vec<String> = failures.iter().map(ToString::to_string).collect();
+                let n = failures.len();
+                Err(Error::Examples(format!("{n} rule example{} failed:\n  {}", if n == 1 { "" } else { "s" }, text.join("\n  "))))
+            }
+        }
+        Command::Patterns(PatternsCommand::Facts) => {
+            let mut out = String::new();
+            for (name, what) in npm_logdoc::facts::FACT_NAMES {
+                out.push_str(&format!("{name:<20} {what}\n"));
+            }
+            write_out(&out)?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "npm-logdoc: error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Bytes to lines: strips what real logs wrap around a tool's text (the
+//! `<timestamp>Z ` prefix, `gh run view --log`'s `job<TAB>step<TAB>` columns, a BOM,
+//! ANSI colour codes, CR, web-UI copy artefacts) and tells echoed commands from output.
+//!
+//! Only lines the scanner's prefilter picked are normalised, into a buffer the caller
+//! reuses, so the common line costs nothing here. Invalid UTF-8 is replaced, never
+//! fatal. Line numbers are the caller's: normalising never merges or splits lines.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What a normalised line is, given where it stands in the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// What a tool printed. Rules match these.
+    Output,
+    /// `##[group]Run <command or action>`: a step begins and its echo follows.
+    StepStart,
+    /// A script line the runner echoes before running it (a command, not output).
+    Echo,
+    /// `  KEY: value` in the step's `env:` echo.
+    Env,
+    /// `  input: value` in the `with:` echo of an action step.
+    With,
+}
+
+/// A normalised candidate line, handed from the scanner to facts and matching.
+#[derive(Clone, Copy, Debug)]
+pub struct Line<'a> {
+    /// 1-based line number in the source it came from.
+    pub number: u64,
+    pub text: &'a str,
+    pub kind: LineKind,
+}
+
+/// What the prefix of a raw line carried besides the text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Prefix {
+    /// `gh run view --log` job column, as a range into the raw line.
+    pub job: Option<Range<usize>>,
+    /// `gh run view --log` step column (`UNKNOWN STEP` is dropped).
+    pub step: Option<Range<usize>>,
+    /// The `<timestamp>Z` prefix, as a range into the raw line.
+    pub timestamp: Option<Range<usize>>,
+    /// The runner coloured the text as a script echo (`ESC[36;1m`).
+    pub script_echo: bool,
+}
+
+/// Length of an Actions timestamp (`2025-12-09T23:19:44.3198866Z`) at the start
+/// of `s`, including the `Z` but not the space after it.
+fn timestamp_len(s: &[u8]) -> Option<usize> {
+    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd";
+    if s.len() < SHAPE.len() + 1 {
+        return None;
+    }
+    for (c, want) in s.iter().zip(SHAPE) {
+        let ok = if *want == b'd' { c.is_ascii_digit() } else { c == want };
+        if !ok {
+            return None;
+        }
+    }
+    let mut i = SHAPE.len();
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        while s.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    (s.get(i) == Some(&b'Z')).then_some(i + 1)
+}
+
+/// Splits the prefixes off `raw` (one line, without its `\n`) and writes the
+/// cleaned text into `out`. Returns what the prefixes carried.
+pub fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Prefix {
+    out.clear();
+    let mut prefix = Prefix::default();
+    let mut line = raw;
+    if let Some(stripped) = line.strip_suffix(b"\r") {
+        line = stripped;
+    }
+    let mut start = 0usize;
+    if line[start..].starts_with(BOM) {
+        start += BOM.len();
+    }
+    // `gh run view --log`: job<TAB>step<TAB><timestamp> text
+    if let Some(t1) = memchr::memchr(b'\t', &line[start..]).map(|i| start + i) {
+        if let Some(t2) = memchr::memchr(b'\t', &line[t1 + 1..]).map(|i| t1 + 1 + i) {
+            let mut ts = t2 + 1;
+            if line[ts..].starts_with(BOM) {
+                ts += BOM.len();
+            }
+            if timestamp_len(&line[ts..]).is_some() {
+                prefix.job = Some(start..t1);
+                if &line[t1 + 1..t2] != b"UNKNOWN STEP" {
+                    prefix.step = Some(t1 + 1..t2);
+                }
+                start = ts;
+            }
+        }
+    }
+    if let Some(n) = timestamp_len(&line[start..]) {
+        prefix.timestamp = Some(start..start + n);
+        start += n;
+        if line.get(start) == Some(&b' ') {
+            start += 1;
+        }
+    }
+    if line[start..].starts_with(BOM) {
+        start += BOM.len();
+    }
+    let text = &line[start..];
+    prefix.script_echo = text.starts_with(b"\x1b[36;1m");
+    strip_ansi_into(text, out);
+    strip_web_copy_artefact(out);
+    prefix
+}
+
+/// Copies `text` into `out` without ANSI escape sequences (CSI and OSC).
+fn strip_ansi_into(text: &[u8], out: &mut Vec<u8>) {
+    let mut rest = text;
+    while let Some(i) = memchr::memchr(0x1b, rest) {
+        out.extend_from_slice(&rest[..i]);
+        rest = &rest[i + 1..];
+        match rest.first() {
+            Some(b'[') => {
+                // CSI: parameters and intermediates, then one final byte @..~
+                let end = rest[1..].iter().position(|c| (0x40..=0x7e).contains(c));
+                rest = match end {
+                    Some(e) => &rest[e + 2..],
+                    None => &[],
+                };
+            }
+            Some(b']') => {
+                // OSC: up to BEL or ESC \
+                let bel = memchr::memchr(0x07, rest);
+                let st = memchr::memmem::find(rest, b"\x1b\\");
+                rest = match (bel, st) {
+                    (Some(b), Some(s)) if s < b => &rest[s + 2..],
+                    (Some(b), _) => &rest[b + 1..],
+                    (None, Some(s)) => &rest[s + 2..],
+                    (None, None) => &[],
+                };
+            }
+            Some(_) => rest = &rest[1..],
+            None => {}
+        }
+    }
+    out.extend_from_slice(rest);
+}
+
+/// Removes the line-number links that copying a log from GitHub's web page leaves
+/// in front of a line: `[40](https://github.com/o/r/actions/runs/1/job/2#step:7:41)`.
+fn strip_web_copy_artefact(out: &mut Vec<u8>) {
+    let lead = out.iter().take_while(|c| **c == b' ').count();
+    let s = &out[lead..];
+    if !s.starts_with(b"[") {
+        return;
+    }
+    let digits = s[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || !s[1 + digits..].starts_with(b"](https://") {
+        return;
+    }
+    let link = 1 + digits + 2;
+    let Some(close) = memchr::memchr(b')', &s[link..]) else {
+        return;
+    };
+    let url = &s[link..link + close];
+    if memchr::memmem::find(url, b"#step:").is_none() {
+        return;
+    }
+    let cut = lead + link + close + 1;
+    out.drain(..cut);
+}
+
+/// The text of a normalised buffer: borrowed when it is valid UTF-8 (nearly
+/// always), else with U+FFFD for each invalid sequence.
+pub fn text(buf: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(buf)
+}
+
+/// Tells echoed commands from output, line by line, within one job.
+///
+/// The runner echoes a `run:` step as `##[group]Run <first line>`, the script lines
+/// (coloured cyan), `shell:`, and an `env:` block, then `##[endgroup]`; an action
+/// step echoes `with:` inputs instead of script lines. Only lines the scanner
+/// looks at pass through here, so the classification relies on each line alone
+/// plus whether an echo block is open.
+#[derive(Debug, Default)]
+pub struct Structure {
+    in_echo: bool,
+}
+
+impl Structure {
+    pub fn classify(&mut self, text: &str, script_echo: bool) -> LineKind {
+        if let Some(rest) = text.strip_prefix("##[") {
+            if rest.starts_with("group]Run ") {
+                self.in_echo = true;
+                return LineKind::StepStart;
+            }
+            if rest.starts_with("endgroup]") || rest.starts_with("group]") {
+                self.in_echo = false;
+            }
+            return LineKind::Output;
+        }
+        if !self.in_echo {
+            return LineKind::Output;
+        }
+        if script_echo {
+            return LineKind::Echo;
+        }
+        if let Some(entry) = text.strip_prefix("  ") {
+            if let Some((key, _)) = entry.split_once(':') {
+                let key_ok = !key.is_empty()
+                    && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+                if key_ok {
+                    let env_like = key.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
+                    return if env_like { LineKind::Env } else { LineKind::With };
+                }
+            }
+        }
+        LineKind::Echo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(raw: &[u8]) -> (String, Prefix) {
+        let mut out = Vec::new();
+        let p = normalize_into(raw, &mut out);
+        (text(&out).into_owned(), p)
+    }
+
+    #[test]
+    fn strips_timestamp_bom_cr_and_ansi() {
+        let (t, p) = norm(b"\xEF\xBB\xBF2025-12-09T23:19:44.3198866Z \x1b[31merror\x1b[39m code E404\r");
+        assert_eq!(t, "error code E404");
+        assert_eq!(p.timestamp, Some(3..31));
+    }
+
+    #[test]
+    fn strips_gh_run_view_columns() {
+        let raw = b"Release / Release\tUNKNOWN STEP\t\xEF\xBB\xBF2025-12-09T23:19:44.3198866Z Current runner version: '2.329.0'";
+        let (t, p) = norm(raw);
+        assert_eq!(t, "Current runner version: '2.329.0'");
+        assert_eq!(&raw[p.job.unwrap()], b"Release / Release");
+        assert_eq!(p.step, None);
+    }
+
+    #[test]
+    fn keeps_tabs_that_are_not_gh_columns() {
+        let (t, p) = norm(b"a\tb\tc");
+        assert_eq!(t, "a\tb\tc");
+        assert_eq!(p.job, None);
+    }
+
+    #[test]
+    fn strips_web_copy_line_links() {
+        let (t, _) = norm(b"[40](https://github.com/o/r/actions/runs/1/job/2#step:7:41)npm ERR! 402 Payment Required");
+        assert_eq!(t, "npm ERR! 402 Payment Required");
+        let (t, _) = norm(b"[see](https://example.com) text");
+        assert_eq!(t, "[see](https://example.com) text");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        let (t, _) = norm(b"npm error \xff\xfe code");
+        assert_eq!(t, "npm error \u{fffd}\u{fffd} code");
+    }
+
+    #[test]
+    fn detects_script_echo_and_truncated_escapes() {
+        let (t, p) = norm(b"2025-12-09T23:19:47.3211336Z \x1b[36;1mnpm publish\x1b[0m");
+        assert_eq!(t, "npm publish");
+        assert!(p.script_echo);
+        let (t, _) = norm(b"tail \x1b[31");
+        assert_eq!(t, "tail ");
+    }
+
+    #[test]
+    fn classifies_echo_blocks() {
+        let mut s = Structure::default();
+        assert_eq!(s.classify("##[group]Run npm publish", false), LineKind::StepStart);
+        assert_eq!(s.classify("npm publish --provenance", true), LineKind::Echo);
+        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false), LineKind::Env);
+        assert_eq!(s.classify("  registry-url: https://registry.npmjs.org", false), LineKind::With);
+        assert_eq!(s.classify("##[endgroup]", false), LineKind::Output);
+        assert_eq!(s.classify("npm error code E404", false), LineKind::Output);
+        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false), LineKind::Output);
+    }
+}

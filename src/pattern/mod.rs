@@ -1,0 +1,591 @@
+//! The rule model: one TOML file per rule under `patterns/<family>/<name>.toml`,
+//! its id the path. Loading is strict (unknown keys are errors) and reports every
+//! problem of every file at once with `path:line:column`, the way cargo-deny does.
+//!
+//! Built-in rules are compiled into the binary; `--patterns DIR` adds rules or
+//! replaces built-ins with the same id.
+
+pub mod catalog;
+pub mod expr;
+pub mod template;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use regex::bytes::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use catalog::{ExampleFailure, check_examples, describe, list};
+pub use expr::Condition;
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_patterns.rs"));
+}
+
+/// How sure a diagnosis is. Ordered: `Low < Medium < High`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        })
+    }
+}
+
+/// Which lines a signal may match.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// What tools printed (the default): never the text of a command.
+    #[default]
+    Output,
+    /// The step echo: script lines, `env:` and `with:` entries.
+    Echo,
+    /// Both.
+    Any,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    title: Spanned<String>,
+    confidence: Confidence,
+    #[serde(default = "default_rank")]
+    rank: i32,
+    #[serde(default)]
+    supersedes: Vec<Spanned<String>>,
+    explanation: Spanned<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default, rename = "signal")]
+    signals: Vec<SignalFile>,
+    when: WhenFile,
+    #[serde(default, rename = "adjust")]
+    adjustments: Vec<AdjustFile>,
+    #[serde(default, rename = "fix")]
+    fixes: Vec<FixFile>,
+    #[serde(default, rename = "example")]
+    examples: Vec<ExampleFile>,
+}
+
+fn default_rank() -> i32 {
+    50
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignalFile {
+    name: Spanned<String>,
+    literal: Spanned<String>,
+    #[serde(default)]
+    regex: Option<Spanned<String>>,
+    #[serde(default)]
+    scope: Scope,
+    /// Why the signal has no distinctive literal, when it cannot have one.
+    #[serde(default)]
+    weak_literal: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhenFile {
+    #[serde(default)]
+    all: Vec<Spanned<String>>,
+    #[serde(default)]
+    any: Vec<Spanned<String>>,
+    #[serde(default)]
+    none: Vec<Spanned<String>>,
+    #[serde(default)]
+    facts: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdjustFile {
+    facts: Vec<Spanned<String>>,
+    confidence: Confidence,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixFile {
+    title: Spanned<String>,
+    #[serde(default)]
+    body: Option<Spanned<String>>,
+    #[serde(default)]
+    snippet: Option<Spanned<String>>,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExampleFile {
+    matches: bool,
+    log: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// A signal: a literal for the prefilter, a regex to confirm it on the line.
+#[derive(Clone, Debug)]
+pub struct Signal {
+    pub name: String,
+    pub literal: String,
+    pub regex: Regex,
+    pub scope: Scope,
+}
+
+/// A rule, validated and compiled.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// `family/name`, the path under the patterns folder.
+    pub id: String,
+    pub origin: String,
+    pub title: String,
+    pub confidence: Confidence,
+    pub rank: i32,
+    pub supersedes: Vec<String>,
+    pub explanation: String,
+    pub references: Vec<String>,
+    pub signals: Vec<Signal>,
+    /// Indexes into `signals`.
+    pub all: Vec<usize>,
+    pub any: Vec<usize>,
+    pub none: Vec<usize>,
+    pub facts: Vec<Condition>,
+    pub adjustments: Vec<(Vec<Condition>, Confidence)>,
+    pub fixes: Vec<Fix>,
+    pub examples: Vec<Example>,
+}
+
+impl Rule {
+    pub fn family(&self) -> &str {
+        self.id.split('/').next().unwrap_or("")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Fix {
+    pub title: String,
+    pub body: String,
+    pub snippet: Option<String>,
+    pub lang: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Example {
+    pub matches: bool,
+    pub log: String,
+    pub note: Option<String>,
+}
+
+/// One problem in one rule file, located when the location is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+    }
+}
+
+/// Every problem found while loading rules.
+#[derive(Debug, thiserror::Error)]
+pub struct LoadError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(f, "{n} problem{} in pattern files:", if n == 1 { "" } else { "s" })?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The rules in force, in id order.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+/// Line and column (1-based) of byte `offset` in `src`.
+fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.chars().count(), |i| before[i + 1..].chars().count()) + 1;
+    (line, col)
+}
+
+struct Ctx<'a> {
+    path: &'a str,
+    src: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    fn at(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+        let (line, column) = line_col(self.src, span.start);
+        self.problems.push(Problem { path: self.path.to_string(), line, column, message: message.into() });
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('/').collect();
+    parts.len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && !p.starts_with('-')
+                && !p.ends_with('-')
+                && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        })
+}
+
+/// Names a template may use besides its rule's captures.
+const TEMPLATE_EXTRAS: &[&str] = &["job", "step"];
+
+/// Parses and checks one rule file. `path` is shown in problems.
+pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>> {
+    let mut cx = Ctx { path, src, problems: Vec::new() };
+    if !valid_id(id) {
+        cx.at(0..0, format!("rule id `{id}` must be `family/name` in kebab-case (it is the file's path under the patterns folder)"));
+    }
+    let file: RuleFile = match toml::from_str(src) {
+        Ok(f) => f,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let msg = e.message().trim().to_string();
+            cx.at(span, msg);
+            return Err(cx.problems);
+        }
+    };
+
+    let mut signals = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut captures: HashSet<String> = HashSet::new();
+    for s in &file.signals {
+        let name = s.name.get_ref().clone();
+        if names.insert(name.clone(), signals.len()).is_some() {
+            cx.at(s.name.span(), format!("signal `{name}` is defined twice"));
+        }
+        let literal = s.literal.get_ref();
+        if literal.trim().len() < 3 && s.weak_literal.is_none() {
+            cx.at(
+                s.literal.span(),
+                format!("literal `{literal}` is too short to prefilter on (3 bytes at least, or say why in `weak_literal`)"),
+            );
+        }
+        if literal.contains('\n') {
+            cx.at(s.literal.span(), "a literal is matched within one line and cannot contain a newline");
+        }
+        let pattern = match &s.regex {
+            Some(r) => r.get_ref().clone(),
+            None => regex::escape(literal),
+        };
+        let regex = match regex::bytes::RegexBuilder::new(&pattern).size_limit(1 << 22).build() {
+            Ok(r) => r,
+            Err(e) => {
+                let span = s.regex.as_ref().map_or(s.literal.span(), |r| r.span());
+                let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
+                cx.at(span, format!("signal `{name}`: invalid regex: {first}"));
+                continue;
+            }
+        };
+        // Every line the regex matches in the examples must hold the literal, or
+        // the prefilter would hide matches the author expects.
+        for ex in &file.examples {
+            for line in ex.log.lines() {
+                if regex.is_match(line.as_bytes()) && !line.contains(literal.as_str()) {
+                    let span = s.regex.as_ref().map_or(s.literal.span(), |r| r.span());
+                    cx.at(span, format!("signal `{name}`: the regex matches example line `{line}`, which lacks the literal `{literal}`; the prefilter would hide that match"));
+                }
+            }
+        }
+        for c in regex.capture_names().flatten() {
+            captures.insert(c.to_string());
+        }
+        signals.push(Signal { name, literal: literal.clone(), regex, scope: s.scope });
+    }
+
+    let resolve = |list: &[Spanned<String>], cx: &mut Ctx<'_>| -> Vec<usize> {
+        list.iter()
+            .filter_map(|n| {
+                let found = signals.iter().position(|s| s.name == *n.get_ref());
+                if found.is_none() {
+                    cx.at(n.span(), format!("no signal named `{}` in this rule", n.get_ref()));
+                }
+                found
+            })
+            .collect()
+    };
+    let all = resolve(&file.when.all, &mut cx);
+    let any = resolve(&file.when.any, &mut cx);
+    let none = resolve(&file.when.none, &mut cx);
+    if file.when.all.is_empty() && file.when.any.is_empty() {
+        cx.at(file.title.span(), "`when` needs at least one signal in `all` or `any`: a rule fires on evidence in the log");
+    }
+    let conditions = |list: &[Spanned<String>], cx: &mut Ctx<'_>| -> Vec<Condition> {
+        list.iter()
+            .filter_map(|c| match Condition::parse(c.get_ref()) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    cx.at(c.span(), e);
+                    None
+                }
+            })
+            .collect()
+    };
+    let facts = conditions(&file.when.facts, &mut cx);
+    let adjustments = file
+        .adjustments
+        .iter()
+        .map(|a| (conditions(&a.facts, &mut cx), a.confidence))
+        .collect();
+
+    // Placeholders must name a capture, a fact, or carry a fallback.
+    let check_template = |text: &Spanned<String>, cx: &mut Ctx<'_>| {
+        for p in template::placeholders(text.get_ref()) {
+            let known = captures.contains(p.name)
+                || crate::facts::FACT_NAMES.iter().any(|(n, _)| *n == p.name)
+                || TEMPLATE_EXTRAS.contains(&p.name);
+            if !known && p.fallback.is_none() {
+                cx.at(text.span(), format!("placeholder `{{{{{}}}}}` names no capture of this rule's signals and no fact; add one or give a fallback `{{{{{}|...}}}}`", p.name, p.name));
+            }
+        }
+    };
+    check_template(&file.title, &mut cx);
+    check_template(&file.explanation, &mut cx);
+    for f in &file.fixes {
+        check_template(&f.title, &mut cx);
+        if let Some(b) = &f.body {
+            check_template(b, &mut cx);
+        }
+        if let Some(s) = &f.snippet {
+            check_template(s, &mut cx);
+        }
+    }
+    if file.fixes.is_empty() {
+        cx.at(file.title.span(), "a rule needs at least one `[[fix]]`: a diagnosis tells the user what to do");
+    }
+    if !file.examples.iter().any(|e| e.matches) || !file.examples.iter().any(|e| !e.matches) {
+        cx.at(file.title.span(), "a rule needs `[[example]]`s that must match (`matches = true`) and that must not (`matches = false`)");
+    }
+    for s in &file.supersedes {
+        if !valid_id(s.get_ref()) {
+            cx.at(s.span(), format!("`{}` is not a rule id (`family/name`)", s.get_ref()));
+        }
+    }
+
+    if !cx.problems.is_empty() {
+        return Err(cx.problems);
+    }
+    Ok(Rule {
+        id: id.to_string(),
+        origin: path.to_string(),
+        title: file.title.into_inner(),
+        confidence: file.confidence,
+        rank: file.rank,
+        supersedes: file.supersedes.into_iter().map(Spanned::into_inner).collect(),
+        explanation: file.explanation.into_inner(),
+        references: file.references,
+        signals,
+        all,
+        any,
+        none,
+        facts,
+        adjustments,
+        fixes: file
+            .fixes
+            .into_iter()
+            .map(|f| Fix {
+                title: f.title.into_inner(),
+                body: f.body.map(Spanned::into_inner).unwrap_or_default(),
+                snippet: f.snippet.map(Spanned::into_inner),
+                lang: f.lang,
+            })
+            .collect(),
+        examples: file
+            .examples
+            .into_iter()
+            .map(|e| Example { matches: e.matches, log: e.log, note: e.note })
+            .collect(),
+    })
+}
+
+impl RuleSet {
+    /// The rules compiled into the binary.
+    pub fn builtin() -> Result<RuleSet, LoadError> {
+        let mut set = RuleSet::default();
+        let mut problems = Vec::new();
+        for (id, src) in builtin::PATTERNS {
+            match parse_rule(id, &format!("patterns/{id}.toml"), src) {
+                Ok(rule) => set.rules.push(rule),
+                Err(p) => problems.extend(p),
+            }
+        }
+        set.finish(problems)
+    }
+
+    /// Adds the rules under each folder, replacing built-ins with the same id.
+    pub fn with_dirs(mut self, dirs: &[PathBuf]) -> Result<RuleSet, LoadError> {
+        let mut problems = Vec::new();
+        for dir in dirs {
+            let mut files = Vec::new();
+            if let Err(e) = collect_toml(dir, &mut files) {
+                problems.push(Problem { path: dir.display().to_string(), line: 0, column: 0, message: e });
+                continue;
+            }
+            for file in files {
+                let rel = file.strip_prefix(dir).unwrap_or(&file);
+                let id = rel.with_extension("").to_string_lossy().replace('\\', "/");
+                let shown = file.display().to_string();
+                let src = match std::fs::read_to_string(&file) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        problems.push(Problem { path: shown, line: 0, column: 0, message: format!("cannot read: {e}") });
+                        continue;
+                    }
+                };
+                match parse_rule(&id, &shown, &src) {
+                    Ok(rule) => {
+                        self.rules.retain(|r| r.id != rule.id);
+                        self.rules.push(rule);
+                    }
+                    Err(p) => problems.extend(p),
+                }
+            }
+        }
+        self.finish(problems)
+    }
+
+    fn finish(mut self, mut problems: Vec<Problem>) -> Result<RuleSet, LoadError> {
+        self.rules.sort_by(|a, b| a.id.cmp(&b.id));
+        let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
+        for rule in &self.rules {
+            for s in &rule.supersedes {
+                if !ids.contains(s.as_str()) {
+                    problems.push(Problem {
+                        path: rule.origin.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!("supersedes `{s}`, which is not a rule"),
+                    });
+                }
+                if s == &rule.id {
+                    problems.push(Problem { path: rule.origin.clone(), line: 1, column: 1, message: "a rule cannot supersede itself".into() });
+                }
+            }
+        }
+        if problems.is_empty() { Ok(self) } else { Err(LoadError { problems }) }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read patterns folder: {e}"))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            collect_toml(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+title = "t"
+confidence = "high"
+explanation = "saw {{code}} with npm {{npm_version|unknown}}"
+[[signal]]
+name = "code"
+literal = "code E"
+regex = 'code (?P<code>E\d+)'
+[when]
+all = ["code"]
+facts = ["publish_reached"]
+[[fix]]
+title = "do it"
+[[example]]
+matches = true
+log = "npm error code E404"
+[[example]]
+matches = false
+log = "ok"
+"#;
+
+    #[test]
+    fn parses_a_good_rule() {
+        let r = parse_rule("npm-auth/x", "x.toml", GOOD).unwrap();
+        assert_eq!(r.all, [0]);
+        assert_eq!(r.rank, 50);
+    }
+
+    #[test]
+    fn reports_every_problem_with_a_position() {
+        let bad = GOOD
+            .replace("regex = 'code (?P<code>E\\d+)'", "regex = 'code ('")
+            .replace("facts = [\"publish_reached\"]", "facts = [\"publish_reachd\"]\nany = [\"nope\"]");
+        let problems = parse_rule("npm-auth/x", "x.toml", &bad).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|p| p.starts_with("x.toml:8:9: signal `code`: invalid regex")), "{text:?}");
+        assert!(text.iter().any(|p| p.contains("unknown fact `publish_reachd`")), "{text:?}");
+        assert!(text.iter().any(|p| p.contains("no signal named `nope`")), "{text:?}");
+    }
+
+    #[test]
+    fn rejects_unknown_keys_with_position() {
+        let bad = GOOD.replace("confidence = \"high\"", "confidence = \"high\"\nconfidance = 1");
+        let p = parse_rule("npm-auth/x", "x.toml", &bad).unwrap_err();
+        assert_eq!(p[0].line, 4, "{p:?}");
+        assert!(p[0].message.contains("unknown field `confidance`"), "{p:?}");
+    }
+
+    #[test]
+    fn rejects_unresolvable_placeholders_and_bad_ids() {
+        let bad = GOOD.replace("{{npm_version|unknown}}", "{{nothing}}");
+        let p = parse_rule("Bad Id", "x.toml", &bad).unwrap_err();
+        assert!(p.iter().any(|p| p.message.contains("rule id")));
+        assert!(p.iter().any(|p| p.message.contains("placeholder `{{nothing}}`")));
+    }
+
+    #[test]
+    fn rejects_a_regex_without_its_literal() {
+        let bad = GOOD.replace("literal = \"code E\"", "literal = \"ENEEDAUTH\"");
+        let p = parse_rule("npm-auth/x", "x.toml", &bad).unwrap_err();
+        assert!(p.iter().any(|p| p.message.contains("lacks the literal")), "{p:?}");
+    }
+}

@@ -1,0 +1,45 @@
+//! Reports to text: `table` for a terminal, `json` for machines (a versioned
+//! contract), `markdown` for comments and summaries, `github` for workflow
+//! commands. Renderers only format: the order and content were decided by
+//! `diagnose`, and every string has passed through `redact` before it gets here.
+
+pub mod github;
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+use crate::diagnose::Report;
+
+/// Output formats of `analyze`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+    Github,
+}
+
+/// Context the report itself does not carry (links, version).
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// Link to the run, when the log came from GitHub.
+    pub run_url: Option<String>,
+    /// Links to jobs by name.
+    pub job_urls: Vec<(String, String)>,
+    /// Terminal width for tables (None: not a terminal).
+    pub width: Option<u16>,
+}
+
+/// The version string shown in reports.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Renders `report` (redacted here, whatever the caller did) in `format`.
+pub fn render(report: &Report, format: Format, cx: &Context) -> String {
+    let safe = crate::redact::report(report);
+    match format {
+        Format::Table => table::render(&safe, cx),
+        Format::Json => json::render(&safe),
+        Format::Markdown => markdown::render(&safe, cx, &markdown::Options::default()),
+        Format::Github => github::render(&safe),
+    }
+}

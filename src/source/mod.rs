@@ -1,0 +1,122 @@
+//! Where logs come from: standard input, a plain log file, a run-log archive
+//! (`.zip` as GitHub serves it) or the folder it unpacks to. Each source becomes one
+//! or more jobs, streamed segment by segment into the scanner; nothing here holds
+//! a whole log in memory.
+
+mod archive;
+
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use crate::matcher::{JobScan, Matcher, ScanError};
+
+pub use archive::{ArchiveLimits, Layout, scan_folder, scan_zip};
+
+/// One log source named on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl Source {
+    /// `-` is standard input; anything else a path.
+    pub fn parse(arg: &str) -> Source {
+        if arg == "-" { Source::Stdin } else { Source::Path(PathBuf::from(arg)) }
+    }
+}
+
+/// Why a source could not be read. Each says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{path}: no such file or folder")]
+    NotFound { path: String },
+    #[error("{path}: cannot read: {source}")]
+    Unreadable { path: String, source: io::Error },
+    #[error("{path}: {what}")]
+    Binary { path: String, what: String },
+    #[error("{path}: not a readable log archive: {reason}")]
+    BadArchive { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    TooLarge { path: String, reason: String },
+    #[error("no log given: pass a file, a folder, a run id, or pipe a log into standard input (`gh run view ID --log-failed | npm-logdoc analyze -`)")]
+    StdinIsTerminal,
+    #[error("{path}: the folder holds no log files (*.txt or *.log)")]
+    EmptyFolder { path: String },
+}
+
+impl SourceError {
+    pub(crate) fn from_scan(path: &str, e: ScanError) -> SourceError {
+        match e {
+            ScanError::Io(source) => SourceError::Unreadable { path: path.to_string(), source },
+            ScanError::Binary => SourceError::Binary { path: path.to_string(), what: e.to_string() },
+        }
+    }
+}
+
+/// Whether the bytes start like a zip archive.
+fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Scans one local source into jobs.
+pub fn scan(source: &Source, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
+    match source {
+        Source::Stdin => {
+            let stdin = io::stdin();
+            if stdin.is_terminal() {
+                return Err(SourceError::StdinIsTerminal);
+            }
+            let mut lock = stdin.lock();
+            scan_reader("stdin", None, &mut lock, matcher)
+        }
+        Source::Path(path) => scan_path(path, matcher, limits),
+    }
+}
+
+/// Scans a file (plain or zip) or a folder.
+pub fn scan_path(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => SourceError::NotFound { path: shown.clone() },
+        _ => SourceError::Unreadable { path: shown.clone(), source: e },
+    })?;
+    if meta.is_dir() {
+        return scan_folder(path, matcher);
+    }
+    let mut file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut file, &mut head).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
+    if is_zip(&head[..n]) {
+        drop(file);
+        return scan_zip(path, matcher, limits);
+    }
+    let file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    scan_reader(&shown, Some(display_name(path)), &mut reader, matcher)
+}
+
+fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Scans a plain log stream (possibly `gh run view --log` output with several jobs).
+pub fn scan_reader(origin: &str, name: Option<String>, reader: &mut dyn Read, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+    let mut job = matcher.job(name, origin.to_string());
+    job.feed(None, reader).map_err(|e| SourceError::from_scan(origin, e))?;
+    Ok(job.finish())
+}
