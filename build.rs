@@ -22,7 +22,8 @@ fn main() {
     println!("cargo:rerun-if-changed=patterns");
     let mut files = Vec::new();
     collect(&patterns, &mut files);
-    let mut code = String::from("/// `(id, source)` of every built-in rule.\npub const PATTERNS: &[(&str, &str)] = &[\n");
+    let mut code =
+        String::from("/// `(id, source)` of every built-in rule.\npub const PATTERNS: &[(&str, &str)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let id = f.strip_prefix(&patterns).expect("under patterns").with_extension("");

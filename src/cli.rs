@@ -113,11 +113,8 @@ impl AnalyzeArgs {
         if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
             return Err(crate::Error::Usage("standard input (`-`) can be given once".into()));
         }
-        let width = if stdout_tty {
-            std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or(Some(120))
-        } else {
-            None
-        };
+        let width =
+            if stdout_tty { std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or(Some(120)) } else { None };
         Ok(Config {
             sources,
             example: self.example,

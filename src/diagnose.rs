@@ -190,12 +190,8 @@ fn rank_key(d: &Diagnosis) -> (i32, Confidence) {
 
 /// Diagnoses one job: matched rules minus those superseded by another match.
 fn diagnose_job(rules: &RuleSet, matcher: &Matcher, scan: &JobScan) -> Vec<Diagnosis> {
-    let mut matched: Vec<(usize, Diagnosis)> = rules
-        .rules
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| evaluate(matcher, i, r, scan).map(|d| (i, d)))
-        .collect();
+    let mut matched: Vec<(usize, Diagnosis)> =
+        rules.rules.iter().enumerate().filter_map(|(i, r)| evaluate(matcher, i, r, scan).map(|d| (i, d))).collect();
     // Fold superseded rules into the rules that supersede them.
     let ids: Vec<String> = matched.iter().map(|(_, d)| d.id.clone()).collect();
     let mut folded: Vec<(String, String)> = Vec::new(); // (superseded, by)
@@ -296,6 +292,6 @@ pub fn diagnose(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan]) -> Report
     }
     // Stable sort: equal keys keep the order of their first evidence.
     diagnoses.sort_by_key(|d| d.evidence.first().map_or(u64::MAX, |e| e.line));
-    diagnoses.sort_by(|a, b| rank_key(b).cmp(&rank_key(a)));
+    diagnoses.sort_by_key(|d| std::cmp::Reverse(rank_key(d)));
     Report { diagnoses, jobs: scans.iter().map(summarize).collect() }
 }

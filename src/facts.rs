@@ -174,68 +174,26 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
         "npm_oidc",
         "yes/no: could that npm do OIDC (>= 11.5.1)? From npm_version, else the E404 wording, else the `npm ERR!` prefix",
     ),
-    (
-        "npm_prefix",
-        "`ERR!` (npm <= 10.5) or `error` (npm >= 10.6)",
-    ),
-    (
-        "e404_wording",
-        "no-permission (npm >= 11.5), not-in-registry (npm 8 .. 11.4), not-in-npm-registry (npm <= 7)",
-    ),
+    ("npm_prefix", "`ERR!` (npm <= 10.5) or `error` (npm >= 10.6)"),
+    ("e404_wording", "no-permission (npm >= 11.5), not-in-registry (npm 8 .. 11.4), not-in-npm-registry (npm <= 7)"),
     ("node_version", "Node version from setup-node's Environment details"),
-    (
-        "npm_upgrade",
-        "ok / failed / unknown: the outcome of the last `npm install -g npm@...`",
-    ),
-    (
-        "npm_upgrade_spec",
-        "what that upgrade asked for (`latest`, `^11.5.1`, ...)",
-    ),
+    ("npm_upgrade", "ok / failed / unknown: the outcome of the last `npm install -g npm@...`"),
+    ("npm_upgrade_spec", "what that upgrade asked for (`latest`, `^11.5.1`, ...)"),
     (
         "token",
         "NODE_AUTH_TOKEN in the failing (else publishing) step's env echo: secret, empty, placeholder, clear, absent",
     ),
-    (
-        "npm_token_env",
-        "NPM_TOKEN in that env echo: secret, empty, clear, absent",
-    ),
-    (
-        "userconfig",
-        "NPM_CONFIG_USERCONFIG is set in that env echo (setup-node wrote an .npmrc)",
-    ),
-    (
-        "setup_node",
-        "an actions/setup-node step was seen",
-    ),
-    (
-        "registry_url",
-        "the registry-url input of setup-node (absent when setup-node ran without one)",
-    ),
-    (
-        "writes_home_npmrc",
-        "a script writes ~/.npmrc or $HOME/.npmrc",
-    ),
-    (
-        "runner",
-        "self-hosted, github-hosted-larger or github-hosted, from Set up job (or a self-hosted work path)",
-    ),
+    ("npm_token_env", "NPM_TOKEN in that env echo: secret, empty, clear, absent"),
+    ("userconfig", "NPM_CONFIG_USERCONFIG is set in that env echo (setup-node wrote an .npmrc)"),
+    ("setup_node", "an actions/setup-node step was seen"),
+    ("registry_url", "the registry-url input of setup-node (absent when setup-node ran without one)"),
+    ("writes_home_npmrc", "a script writes ~/.npmrc or $HOME/.npmrc"),
+    ("runner", "self-hosted, github-hosted-larger or github-hosted, from Set up job (or a self-hosted work path)"),
     ("secret_source", "Actions, Dependabot or None, from Set up job"),
-    (
-        "id_token_write",
-        "GITHUB_TOKEN Permissions lists IdToken: write (absence proves nothing)",
-    ),
-    (
-        "publish_reached",
-        "npm printed `Publishing to ...`: a PUT was sent",
-    ),
-    (
-        "provenance_signed",
-        "npm printed `Signed provenance statement`",
-    ),
-    (
-        "explicit_provenance",
-        "--provenance or NPM_CONFIG_PROVENANCE in a script or env echo",
-    ),
+    ("id_token_write", "GITHUB_TOKEN Permissions lists IdToken: write (absence proves nothing)"),
+    ("publish_reached", "npm printed `Publishing to ...`: a PUT was sent"),
+    ("provenance_signed", "npm printed `Signed provenance statement`"),
+    ("explicit_provenance", "--provenance or NPM_CONFIG_PROVENANCE in a script or env echo"),
     (
         "publisher",
         "the tool that published: changesets, semantic-release, lerna, pnpm, yarn-berry, yarn-classic, npm-publish-action, npm",
@@ -284,7 +242,12 @@ impl Facts {
             return Some(v >= NPM_OIDC_MIN);
         }
         if let Some((spec, Some(true))) = &self.npm_upgrade {
-            if spec == "latest" || spec.starts_with("^11") || spec.starts_with("11") || spec.starts_with("12") || spec.starts_with(">=11") {
+            if spec == "latest"
+                || spec.starts_with("^11")
+                || spec.starts_with("11")
+                || spec.starts_with("12")
+                || spec.starts_with(">=11")
+            {
                 return Some(true);
             }
         }
@@ -313,14 +276,12 @@ impl Facts {
             "node_version" => self.node_version.map(Value::Version),
             "npm_upgrade" => self.upgrade_state().and_then(text),
             "npm_upgrade_spec" => self.npm_upgrade.as_ref().and_then(|(s, _)| text(s)),
-            "token" => self
-                .publish_step()
-                .map(|s| s.node_auth_token.unwrap_or(TokenEcho::Absent))
-                .and_then(|t| text(t.name())),
-            "npm_token_env" => self
-                .publish_step()
-                .map(|s| s.npm_token_env.unwrap_or(TokenEcho::Absent))
-                .and_then(|t| text(t.name())),
+            "token" => {
+                self.publish_step().map(|s| s.node_auth_token.unwrap_or(TokenEcho::Absent)).and_then(|t| text(t.name()))
+            }
+            "npm_token_env" => {
+                self.publish_step().map(|s| s.npm_token_env.unwrap_or(TokenEcho::Absent)).and_then(|t| text(t.name()))
+            }
             "userconfig" => self.publish_step().map(|s| Value::Bool(s.npm_userconfig)),
             "setup_node" => Some(Value::Bool(self.steps.iter().any(|s| s.is_setup_node))),
             "registry_url" => {
@@ -349,10 +310,7 @@ impl Facts {
 
     /// Every known fact with a value, for the JSON report and `--explain`-style output.
     pub fn known(&self) -> BTreeMap<&'static str, String> {
-        FACT_NAMES
-            .iter()
-            .filter_map(|(name, _)| self.get(name).map(|v| (*name, v.to_string())))
-            .collect()
+        FACT_NAMES.iter().filter_map(|(name, _)| self.get(name).map(|v| (*name, v.to_string()))).collect()
     }
 }
 
@@ -545,7 +503,14 @@ impl FactsBuilder {
         if code.contains("OIDC") || code.contains("id-token") {
             self.facts.oidc_intended = true;
         }
-        for prefix in ["npm install -g npm@", "npm i -g npm@", "npm install --global npm@", "npm i --global npm@", "npm install -g npm ", "npm update -g npm"] {
+        for prefix in [
+            "npm install -g npm@",
+            "npm i -g npm@",
+            "npm install --global npm@",
+            "npm i --global npm@",
+            "npm install -g npm ",
+            "npm update -g npm",
+        ] {
             if let Some(rest) = code.find(prefix).map(|i| &code[i + prefix.len()..]) {
                 let spec = rest.split_whitespace().next().unwrap_or("latest").trim_matches(['"', '\'']);
                 let spec = if prefix.ends_with('@') { spec } else { "latest" };
@@ -645,7 +610,8 @@ impl FactsBuilder {
         if s.contains("Publishing to http") || s.contains("Publishing to registry") {
             f.publish_reached = true;
         }
-        if s.contains("Signed provenance statement") || s.contains("Provenance statement published to transparency log") {
+        if s.contains("Signed provenance statement") || s.contains("Provenance statement published to transparency log")
+        {
             f.provenance_signed = true;
         }
         // The outcome of a global npm upgrade.
@@ -653,7 +619,10 @@ impl FactsBuilder {
             if state.is_none() {
                 if s.contains("EBADENGINE") || s.contains("notsup Not compatible with your version of node/npm: npm@") {
                     *state = Some(false);
-                } else if (s.starts_with("added ") || s.starts_with("changed ") || s.starts_with("removed ") || s.starts_with("up to date"))
+                } else if (s.starts_with("added ")
+                    || s.starts_with("changed ")
+                    || s.starts_with("removed ")
+                    || s.starts_with("up to date"))
                     && (s.contains(" package") || s.starts_with("up to date"))
                 {
                     *state = Some(true);
@@ -691,7 +660,10 @@ impl FactsBuilder {
         if let Some(p) = publisher {
             push_unique(&mut f.publishers, p);
         }
-        if s.contains("OIDC is available") || s.contains("Verifying OIDC context") || s.contains("oidc") && s.starts_with("npm ") {
+        if s.contains("OIDC is available")
+            || s.contains("Verifying OIDC context")
+            || s.contains("oidc") && s.starts_with("npm ")
+        {
             f.oidc_intended = true;
         }
         let _ = number;
@@ -700,11 +672,24 @@ impl FactsBuilder {
     pub fn finish(mut self, lines: u64) -> Facts {
         self.facts.lines = lines;
         // A pasted fragment has no steps: its lines belong to no named step.
-        if self.facts.steps.len() == 1 && self.facts.steps[0].name == "Set up job" && self.facts.runner.is_none() && !self.facts.permissions_seen {
+        if self.facts.steps.len() == 1
+            && self.facts.steps[0].name == "Set up job"
+            && self.facts.runner.is_none()
+            && !self.facts.permissions_seen
+        {
             self.facts.steps[0].name = String::new();
         }
         // Tools ordered by how specific they are: a wrapper over npm names the path.
-        let order = ["semantic-release", "changesets", "lerna", "yarn-berry", "pnpm", "npm-publish-action", "yarn-classic", "npm"];
+        let order = [
+            "semantic-release",
+            "changesets",
+            "lerna",
+            "yarn-berry",
+            "pnpm",
+            "npm-publish-action",
+            "yarn-classic",
+            "npm",
+        ];
         self.facts.publishers.sort_by_key(|p| order.iter().position(|o| o == p));
         self.facts
     }

@@ -28,7 +28,11 @@ pub use pattern::RuleSet;
 pub const EXAMPLE_LOG: &str = include_str!("../examples/release-e404.log");
 
 /// Analyses local sources with `rules` into one report.
-pub fn analyze_sources(sources: &[source::Source], rules: &RuleSet, limits: &source::ArchiveLimits) -> Result<Report, Error> {
+pub fn analyze_sources(
+    sources: &[source::Source],
+    rules: &RuleSet,
+    limits: &source::ArchiveLimits,
+) -> Result<Report, Error> {
     let matcher = Matcher::new(rules);
     let mut scans = Vec::new();
     for s in sources {
@@ -40,7 +44,6 @@ pub fn analyze_sources(sources: &[source::Source], rules: &RuleSet, limits: &sou
 /// Analyses one in-memory log (examples, tests).
 pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Report {
     let matcher = Matcher::new(rules);
-    let scans = source::scan_reader(name, Some(name.to_string()), &mut text.as_bytes(), &matcher)
-        .unwrap_or_default();
+    let scans = source::scan_reader(name, Some(name.to_string()), &mut text.as_bytes(), &matcher).unwrap_or_default();
     diagnose::diagnose(rules, &matcher, &scans)
 }

@@ -43,7 +43,8 @@ fn run(cli: Cli) -> Result<i32, Error> {
             if config.format == Format::Github {
                 if let Some(path) = &config.step_summary {
                     let body = render::render(&report, Format::Markdown, &cx);
-                    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(Error::Output)?;
+                    let mut f =
+                        std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(Error::Output)?;
                     f.write_all(body.as_bytes()).map_err(Error::Output)?;
                 }
             }
@@ -52,8 +53,17 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Explain { id, patterns } => {
             let rules = rules(&patterns.dirs)?;
             let Some(rule) = rules.get(&id) else {
-                let close: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).filter(|r| r.contains(id.split('/').next_back().unwrap_or(&id))).collect();
-                let hint = if close.is_empty() { "`npm-logdoc patterns list` shows every id".to_string() } else { format!("did you mean {}?", close.join(", ")) };
+                let close: Vec<&str> = rules
+                    .rules
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .filter(|r| r.contains(id.split('/').next_back().unwrap_or(&id)))
+                    .collect();
+                let hint = if close.is_empty() {
+                    "`npm-logdoc patterns list` shows every id".to_string()
+                } else {
+                    format!("did you mean {}?", close.join(", "))
+                };
                 return Err(Error::Usage(format!("no cause `{id}`: {hint}")));
             };
             write_out(&npm_logdoc::pattern::describe(rule))?;
@@ -74,7 +84,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
             } else {
                 let text: Vec<String> = failures.iter().map(ToString::to_string).collect();
                 let n = failures.len();
-                Err(Error::Examples(format!("{n} rule example{} failed:\n  {}", if n == 1 { "" } else { "s" }, text.join("\n  "))))
+                Err(Error::Examples(format!(
+                    "{n} rule example{} failed:\n  {}",
+                    if n == 1 { "" } else { "s" },
+                    text.join("\n  ")
+                )))
             }
         }
         Command::Patterns(PatternsCommand::Facts) => {

@@ -119,17 +119,18 @@ impl Matcher {
         let mut signals: Vec<UniqueSignal> = Vec::new();
         let mut keys: Vec<(String, String, Scope)> = Vec::new();
         let mut rule_signals = Vec::new();
-        let literal_index = |lit: &str, literals: &mut Vec<String>, ls: &mut Vec<Vec<u32>>, lc: &mut Vec<bool>| -> usize {
-            match literals.iter().position(|l| l == lit) {
-                Some(i) => i,
-                None => {
-                    literals.push(lit.to_string());
-                    ls.push(Vec::new());
-                    lc.push(false);
-                    literals.len() - 1
+        let literal_index =
+            |lit: &str, literals: &mut Vec<String>, ls: &mut Vec<Vec<u32>>, lc: &mut Vec<bool>| -> usize {
+                match literals.iter().position(|l| l == lit) {
+                    Some(i) => i,
+                    None => {
+                        literals.push(lit.to_string());
+                        ls.push(Vec::new());
+                        lc.push(false);
+                        literals.len() - 1
+                    }
                 }
-            }
-        };
+            };
         for rule in &rules.rules {
             let mut mine = Vec::new();
             for s in &rule.signals {
@@ -140,7 +141,8 @@ impl Matcher {
                         keys.push(key);
                         signals.push(UniqueSignal { regex: s.regex.clone(), scope: s.scope });
                         let id = signals.len() - 1;
-                        let li = literal_index(&s.literal, &mut literals, &mut literal_signals, &mut literal_is_context);
+                        let li =
+                            literal_index(&s.literal, &mut literals, &mut literal_signals, &mut literal_is_context);
                         literal_signals[li].push(id as u32);
                         id
                     }
@@ -287,11 +289,7 @@ impl JobScanner<'_> {
             if len == 0 {
                 break Ok(());
             }
-            let end = if eof {
-                len
-            } else {
-                memchr::memrchr(b'\n', &buf[..len]).map_or(len, |i| i + 1)
-            };
+            let end = if eof { len } else { memchr::memrchr(b'\n', &buf[..len]).map_or(len, |i| i + 1) };
             line_no = self.scan_block(&buf[..end], line_no);
             buf.copy_within(end..len, 0);
             len -= end;

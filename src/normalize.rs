@@ -212,8 +212,8 @@ impl Structure {
         }
         if let Some(entry) = text.strip_prefix("  ") {
             if let Some((key, _)) = entry.split_once(':') {
-                let key_ok = !key.is_empty()
-                    && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+                let key_ok =
+                    !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
                 if key_ok {
                     let env_like = key.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
                     return if env_like { LineKind::Env } else { LineKind::With };

@@ -142,7 +142,13 @@ mod tests {
         for c in cases {
             let r = text(c);
             assert!(r.contains(MASK), "not masked: {c} -> {r}");
-            for secret in ["abcdefghijklmnopqrstuvwxyz0123456789", "abcdef0123456789", "s3cr3t", "c2lnbmF0dXJl", "0123456789abcdef0123"] {
+            for secret in [
+                "abcdefghijklmnopqrstuvwxyz0123456789",
+                "abcdef0123456789",
+                "s3cr3t",
+                "c2lnbmF0dXJl",
+                "0123456789abcdef0123",
+            ] {
                 assert!(!r.contains(secret), "leaked {secret}: {r}");
             }
         }

@@ -85,7 +85,10 @@ pub fn list(rules: &RuleSet, json: bool) -> String {
 /// `explain ID`: the cause, when it fires, and every fix (placeholders shown as
 /// they are filled in from a log).
 pub fn describe(rule: &Rule) -> String {
-    let mut out = format!("{}\n{}\n\nconfidence: {} (rank {})\nsource: {}\n\n", rule.id, rule.title, rule.confidence, rule.rank, rule.origin);
+    let mut out = format!(
+        "{}\n{}\n\nconfidence: {} (rank {})\nsource: {}\n\n",
+        rule.id, rule.title, rule.confidence, rule.rank, rule.origin
+    );
     out.push_str(rule.explanation.trim());
     out.push_str("\n\nFires when:\n");
     let names = |ix: &[usize]| ix.iter().map(|&i| rule.signals[i].name.clone()).collect::<Vec<_>>().join(", ");

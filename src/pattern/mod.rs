@@ -272,7 +272,12 @@ const TEMPLATE_EXTRAS: &[&str] = &["job", "step"];
 pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>> {
     let mut cx = Ctx { path, src, problems: Vec::new() };
     if !valid_id(id) {
-        cx.at(0..0, format!("rule id `{id}` must be `family/name` in kebab-case (it is the file's path under the patterns folder)"));
+        cx.at(
+            0..0,
+            format!(
+                "rule id `{id}` must be `family/name` in kebab-case (it is the file's path under the patterns folder)"
+            ),
+        );
     }
     let file: RuleFile = match toml::from_str(src) {
         Ok(f) => f,
@@ -296,7 +301,9 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
         if literal.trim().len() < 3 && s.weak_literal.is_none() {
             cx.at(
                 s.literal.span(),
-                format!("literal `{literal}` is too short to prefilter on (3 bytes at least, or say why in `weak_literal`)"),
+                format!(
+                    "literal `{literal}` is too short to prefilter on (3 bytes at least, or say why in `weak_literal`)"
+                ),
             );
         }
         if literal.contains('\n') {
@@ -346,7 +353,10 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
     let any = resolve(&file.when.any, &mut cx);
     let none = resolve(&file.when.none, &mut cx);
     if file.when.all.is_empty() && file.when.any.is_empty() {
-        cx.at(file.title.span(), "`when` needs at least one signal in `all` or `any`: a rule fires on evidence in the log");
+        cx.at(
+            file.title.span(),
+            "`when` needs at least one signal in `all` or `any`: a rule fires on evidence in the log",
+        );
     }
     let conditions = |list: &[Spanned<String>], cx: &mut Ctx<'_>| -> Vec<Condition> {
         list.iter()
@@ -360,11 +370,7 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
             .collect()
     };
     let facts = conditions(&file.when.facts, &mut cx);
-    let adjustments = file
-        .adjustments
-        .iter()
-        .map(|a| (conditions(&a.facts, &mut cx), a.confidence))
-        .collect();
+    let adjustments = file.adjustments.iter().map(|a| (conditions(&a.facts, &mut cx), a.confidence)).collect();
 
     // Placeholders must name a capture, a fact, or carry a fallback.
     let check_template = |text: &Spanned<String>, cx: &mut Ctx<'_>| {
@@ -392,7 +398,10 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
         cx.at(file.title.span(), "a rule needs at least one `[[fix]]`: a diagnosis tells the user what to do");
     }
     if !file.examples.iter().any(|e| e.matches) || !file.examples.iter().any(|e| !e.matches) {
-        cx.at(file.title.span(), "a rule needs `[[example]]`s that must match (`matches = true`) and that must not (`matches = false`)");
+        cx.at(
+            file.title.span(),
+            "a rule needs `[[example]]`s that must match (`matches = true`) and that must not (`matches = false`)",
+        );
     }
     for s in &file.supersedes {
         if !valid_id(s.get_ref()) {
@@ -428,11 +437,7 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
                 lang: f.lang,
             })
             .collect(),
-        examples: file
-            .examples
-            .into_iter()
-            .map(|e| Example { matches: e.matches, log: e.log, note: e.note })
-            .collect(),
+        examples: file.examples.into_iter().map(|e| Example { matches: e.matches, log: e.log, note: e.note }).collect(),
     })
 }
 
@@ -466,7 +471,12 @@ impl RuleSet {
                 let src = match std::fs::read_to_string(&file) {
                     Ok(s) => s,
                     Err(e) => {
-                        problems.push(Problem { path: shown, line: 0, column: 0, message: format!("cannot read: {e}") });
+                        problems.push(Problem {
+                            path: shown,
+                            line: 0,
+                            column: 0,
+                            message: format!("cannot read: {e}"),
+                        });
                         continue;
                     }
                 };
@@ -496,7 +506,12 @@ impl RuleSet {
                     });
                 }
                 if s == &rule.id {
-                    problems.push(Problem { path: rule.origin.clone(), line: 1, column: 1, message: "a rule cannot supersede itself".into() });
+                    problems.push(Problem {
+                        path: rule.origin.clone(),
+                        line: 1,
+                        column: 1,
+                        message: "a rule cannot supersede itself".into(),
+                    });
                 }
             }
         }

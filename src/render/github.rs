@@ -21,7 +21,8 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let (mut errors, mut warnings) = (0, 0);
     for d in &report.diagnoses {
-        let (kind, count) = if d.confidence == Confidence::Low { ("warning", &mut warnings) } else { ("error", &mut errors) };
+        let (kind, count) =
+            if d.confidence == Confidence::Low { ("warning", &mut warnings) } else { ("error", &mut errors) };
         if *count >= MAX_ANNOTATIONS {
             continue;
         }
@@ -30,7 +31,10 @@ pub fn render(report: &Report) -> String {
         if let Some(fix) = d.fixes.first() {
             message.push_str(&format!("\n\nFirst fix: {}", fix.title));
         }
-        message.push_str(&format!("\n\n({}, confidence {}; `npm-logdoc explain {}` for every fix)", d.id, d.confidence, d.id));
+        message.push_str(&format!(
+            "\n\n({}, confidence {}; `npm-logdoc explain {}` for every fix)",
+            d.id, d.confidence, d.id
+        ));
         let title = format!("npm-logdoc: {}", d.id);
         out.push_str(&format!("::{kind} title={}::{}\n", escape_property(&title), escape_data(&message)));
     }
@@ -41,7 +45,11 @@ pub fn render(report: &Report) -> String {
             for e in job.error_lines.iter().take(5) {
                 message.push_str(&format!("\n{}: {}", e.line, e.text));
             }
-            out.push_str(&format!("::notice title={}::{}\n", escape_property("npm-logdoc: no known cause"), escape_data(&message)));
+            out.push_str(&format!(
+                "::notice title={}::{}\n",
+                escape_property("npm-logdoc: no known cause"),
+                escape_data(&message)
+            ));
         }
     }
     out

@@ -88,7 +88,12 @@ pub fn render(report: &Report) -> String {
                 fixes: d
                     .fixes
                     .iter()
-                    .map(|f| FixDto { title: &f.title, body: &f.body, snippet: f.snippet.as_deref(), lang: f.lang.as_deref() })
+                    .map(|f| FixDto {
+                        title: &f.title,
+                        body: &f.body,
+                        snippet: f.snippet.as_deref(),
+                        lang: f.lang.as_deref(),
+                    })
                     .collect(),
                 references: &d.references,
                 jobs: &d.jobs,

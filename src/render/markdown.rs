@@ -68,11 +68,7 @@ fn code_text(text: &str) -> String {
 
 /// A fenced block whose fence no backtick run in `body` can close.
 pub fn fenced(body: &str, lang: &str) -> String {
-    let longest = body
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     let body = code_text(body);
     format!("{fence}{lang}\n{body}\n{fence}\n")
@@ -92,13 +88,7 @@ fn evidence_block(evidence: &[Evidence]) -> String {
 }
 
 fn diagnosis_blocks(i: usize, d: &Diagnosis, blocks: &mut Vec<String>) {
-    let mut head = format!(
-        "### {}. {}\n\n`{}` · confidence **{}**",
-        i + 1,
-        inert(&d.title),
-        d.id,
-        d.confidence
-    );
+    let mut head = format!("### {}. {}\n\n`{}` · confidence **{}**", i + 1, inert(&d.title), d.id, d.confidence);
     if d.jobs.len() > 1 || !d.jobs.is_empty() {
         head.push_str(&format!(" · job{}: {}", if d.jobs.len() == 1 { "" } else { "s" }, inert(&d.jobs.join(", "))));
     }
@@ -163,7 +153,10 @@ pub fn render(report: &Report, cx: &super::Context, options: &Options) -> String
             blocks.push(block);
         }
     }
-    let footer = format!("\n<sub>npm-logdoc {} · diagnosis from the job log alone; check it against your workflow.</sub>\n", super::VERSION);
+    let footer = format!(
+        "\n<sub>npm-logdoc {} · diagnosis from the job log alone; check it against your workflow.</sub>\n",
+        super::VERSION
+    );
 
     let mut body = String::new();
     let budget = options.max_chars.saturating_sub(footer.chars().count() + 200);

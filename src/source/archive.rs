@@ -84,12 +84,12 @@ impl Layout {
     }
 
     /// Jobs in run order, each with the entries to read: `(step name, path)`.
-    pub fn plan(&self) -> Vec<(String, Vec<(Option<String>, String)>)> {
+    pub fn plan(&self) -> Vec<(String, Vec<Segment>)> {
         let mut jobs: Vec<(&String, &JobFiles)> = self.jobs.iter().collect();
         jobs.sort_by_key(|(name, f)| (f.order.unwrap_or(u64::MAX), (*name).clone()));
         jobs.into_iter()
             .filter_map(|(name, files)| {
-                let segments: Vec<(Option<String>, String)> = if !files.steps.is_empty() {
+                let segments: Vec<Segment> = if !files.steps.is_empty() {
                     files.steps.iter().map(|(_, step, path)| (Some(step.clone()), path.clone())).collect()
                 } else {
                     files.whole.iter().map(|p| (None, p.clone())).collect()
@@ -99,6 +99,9 @@ impl Layout {
             .collect()
     }
 }
+
+/// One file to read for a job: the step it holds (when known) and its path.
+pub type Segment = (Option<String>, String);
 
 /// Counts bytes and fails past a cap, so a lying header cannot inflate forever.
 struct Capped<R> {
@@ -126,7 +129,11 @@ pub fn scan_zip(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Resul
     if zip.len() > limits.max_entries {
         return Err(SourceError::TooLarge {
             path: shown.clone(),
-            reason: format!("the archive has {} entries, more than the {} a run's logs can have", zip.len(), limits.max_entries),
+            reason: format!(
+                "the archive has {} entries, more than the {} a run's logs can have",
+                zip.len(),
+                limits.max_entries
+            ),
         });
     }
     let mut declared = 0u64;
@@ -198,7 +205,8 @@ pub fn scan_folder(dir: &Path, matcher: &Matcher) -> Result<Vec<JobScan>, Source
         let mut scanner = matcher.job(Some(job.clone()), format!("{shown}/{job}"));
         for (step, rel) in segments {
             let full = dir.join(&rel);
-            let file = File::open(&full).map_err(|e| SourceError::Unreadable { path: full.display().to_string(), source: e })?;
+            let file = File::open(&full)
+                .map_err(|e| SourceError::Unreadable { path: full.display().to_string(), source: e })?;
             let mut reader = BufReader::with_capacity(64 * 1024, file);
             scanner
                 .feed(step.as_deref(), &mut reader)

@@ -40,7 +40,9 @@ pub enum SourceError {
     BadArchive { path: String, reason: String },
     #[error("{path}: {reason}")]
     TooLarge { path: String, reason: String },
-    #[error("no log given: pass a file, a folder, a run id, or pipe a log into standard input (`gh run view ID --log-failed | npm-logdoc analyze -`)")]
+    #[error(
+        "no log given: pass a file, a folder, a run id, or pipe a log into standard input (`gh run view ID --log-failed | npm-logdoc analyze -`)"
+    )]
     StdinIsTerminal,
     #[error("{path}: the folder holds no log files (*.txt or *.log)")]
     EmptyFolder { path: String },
@@ -115,7 +117,12 @@ fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Scans a plain log stream (possibly `gh run view --log` output with several jobs).
-pub fn scan_reader(origin: &str, name: Option<String>, reader: &mut dyn Read, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+pub fn scan_reader(
+    origin: &str,
+    name: Option<String>,
+    reader: &mut dyn Read,
+    matcher: &Matcher,
+) -> Result<Vec<JobScan>, SourceError> {
     let mut job = matcher.job(name, origin.to_string());
     job.feed(None, reader).map_err(|e| SourceError::from_scan(origin, e))?;
     Ok(job.finish())

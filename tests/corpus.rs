@@ -1,0 +1,167 @@
+//! Whole logs in `corpus/` against their hand-written expectations (ordered ids),
+//! and the meta-tests that keep the corpus honest.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use npm_logdoc::pattern::RuleSet;
+use npm_logdoc::source::{ArchiveLimits, Source};
+
+/// Cause ids SPEC section 3 requires.
+const REQUIRED: &[&str] = &[
+    "npm-auth/classic-token-revoked",
+    "npm-auth/token-expired-or-invalid",
+    "npm-auth/token-secret-missing",
+    "npm-auth/otp-required",
+    "npm-auth/token-lacks-package-permission",
+    "npm-auth/e404-publish-refused",
+    "npm-auth/setup-node-registry-url-missing",
+    "npm-auth/wrong-registry-url",
+    "oidc/missing-id-token-permission",
+    "oidc/npm-too-old",
+    "oidc/empty-node-auth-token",
+    "oidc/trusted-publisher-mismatch",
+    "oidc/first-publish",
+    "oidc/package-manager-unsupported",
+    "oidc/npm-upgrade-failed",
+    "provenance/repository-url-missing",
+    "provenance/repository-url-mismatch",
+    "provenance/unsupported-runner",
+    "provenance/private-repository",
+    "publish/version-exists",
+    "publish/scoped-needs-public-access",
+    "publish/registry-transient",
+    "release-tool/semantic-release-oidc-scoped-name",
+];
+
+const PUBLISH_FAMILIES: &[&str] = &["npm-auth/", "oidc/", "provenance/", "publish/", "release-tool/"];
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expectation {
+    expect: Vec<String>,
+    why: String,
+    #[serde(default)]
+    negative: bool,
+}
+
+fn corpus_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn cases() -> BTreeMap<PathBuf, Expectation> {
+    let mut files = Vec::new();
+    walk(&corpus_root(), &mut files);
+    let mut cases = BTreeMap::new();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "toml")) {
+        let text = std::fs::read_to_string(f).unwrap();
+        let exp: Expectation = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(!exp.why.trim().is_empty(), "{}: `why` must say what is true of the log", f.display());
+        cases.insert(f.with_extension("log"), exp);
+    }
+    cases
+}
+
+#[test]
+fn every_corpus_log_gives_its_expected_diagnoses() {
+    let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let mut failures = Vec::new();
+    for (log, exp) in cases() {
+        let report = npm_logdoc::analyze_sources(&[Source::Path(log.clone())], &rules, &ArchiveLimits::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let got: Vec<String> = report.diagnoses.iter().map(|d| d.id.clone()).collect();
+        if got != exp.expect {
+            failures.push(format!(
+                "{}\n    expected {:?}\n    got      {:?}",
+                log.strip_prefix(corpus_root()).unwrap().display(),
+                exp.expect,
+                got
+            ));
+        }
+        if exp.negative {
+            assert!(
+                !got.iter().any(|id| PUBLISH_FAMILIES.iter().any(|f| id.starts_with(f))),
+                "{}: a negative log got a publish diagnosis {got:?}",
+                log.display()
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{} corpus case(s) differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn corpus_files_come_in_pairs_and_ids_exist() {
+    let rules = RuleSet::builtin().unwrap();
+    let mut files = Vec::new();
+    walk(&corpus_root(), &mut files);
+    for f in &files {
+        let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
+        match ext {
+            "log" => assert!(f.with_extension("toml").exists(), "{} has no expectation (.toml)", f.display()),
+            "toml" => assert!(f.with_extension("log").exists(), "{} has no log", f.display()),
+            _ => panic!("{}: corpus holds only .log and .toml files", f.display()),
+        }
+    }
+    for (log, exp) in cases() {
+        for id in &exp.expect {
+            assert!(rules.get(id).is_some(), "{}: expects `{id}`, which is not a rule", log.display());
+        }
+        // A case lives in the folder of the family of its first expected id.
+        let rel = log.strip_prefix(corpus_root()).unwrap();
+        let folder = rel.components().next().unwrap().as_os_str().to_string_lossy().to_string();
+        match exp.expect.first() {
+            Some(first) => assert_eq!(
+                first.split('/').next().unwrap(),
+                folder,
+                "{}: first expected id {first} does not match its folder",
+                log.display()
+            ),
+            None => {
+                assert_eq!(folder, "negative", "{}: a case expecting nothing lives in corpus/negative", log.display())
+            }
+        }
+    }
+}
+
+#[test]
+fn every_required_cause_has_two_corpus_logs() {
+    let mut counts: BTreeMap<&str, usize> = REQUIRED.iter().map(|id| (*id, 0)).collect();
+    for exp in cases().values() {
+        if let Some(first) = exp.expect.first() {
+            if let Some(c) = counts.get_mut(first.as_str()) {
+                *c += 1;
+            }
+        }
+    }
+    let short: Vec<String> = counts.iter().filter(|(_, c)| **c < 2).map(|(id, c)| format!("{id} ({c})")).collect();
+    assert!(
+        short.is_empty(),
+        "required causes with fewer than two corpus logs as primary diagnosis: {}",
+        short.join(", ")
+    );
+}
+
+#[test]
+fn every_required_cause_is_a_rule() {
+    let rules = RuleSet::builtin().unwrap();
+    let missing: Vec<&&str> = REQUIRED.iter().filter(|id| rules.get(id).is_none()).collect();
+    assert!(missing.is_empty(), "required cause ids without a rule: {missing:?}");
+}
+
+#[test]
+fn there_are_negative_logs() {
+    let n = cases().values().filter(|e| e.negative).count();
+    assert!(n >= 4, "the corpus needs at least four negative logs, has {n}");
+}

@@ -1,0 +1,53 @@
+//! Every built-in rule loads, and its inline examples behave as the file says when
+//! run through the real pipeline with the whole rule set.
+
+use npm_logdoc::pattern::{RuleSet, check_examples};
+
+#[test]
+fn builtin_rules_load() {
+    let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
+    assert!(!rules.rules.is_empty());
+}
+
+#[test]
+fn every_inline_example_behaves() {
+    let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let failures = check_examples(&rules);
+    let text: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    assert!(failures.is_empty(), "{} example(s) failed:\n{}", failures.len(), text.join("\n"));
+}
+
+#[test]
+fn ids_are_unique_and_supersedes_targets_exist() {
+    let rules = RuleSet::builtin().unwrap();
+    let mut ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate rule ids");
+    for r in &rules.rules {
+        for s in &r.supersedes {
+            assert!(rules.get(s).is_some(), "{} supersedes missing {s}", r.id);
+        }
+    }
+}
+
+#[test]
+fn no_rule_fires_on_a_command_echo() {
+    // A step that echoes the text of every message but prints nothing: commands are
+    // not evidence.
+    let rules = RuleSet::builtin().unwrap();
+    let mut log = String::from("2026-01-01T00:00:00.0000000Z ##[group]Run echo npm error\n");
+    for r in &rules.rules {
+        for ex in r.examples.iter().filter(|e| e.matches) {
+            for line in ex.log.lines() {
+                log.push_str(&format!("2026-01-01T00:00:00.0000000Z \x1b[36;1mecho '{line}'\x1b[0m\n"));
+            }
+        }
+    }
+    log.push_str(
+        "2026-01-01T00:00:00.0000000Z shell: /usr/bin/bash -e {0}\n2026-01-01T00:00:00.0000000Z ##[endgroup]\n",
+    );
+    let report = npm_logdoc::analyze_text("echo", &log, &rules);
+    let ids: Vec<&str> = report.diagnoses.iter().map(|d| d.id.as_str()).collect();
+    assert!(ids.is_empty(), "rules fired on echoed commands: {ids:?}");
+}
