@@ -369,6 +369,8 @@ pub const FACT_LITERALS: &[&str] = &[
 #[derive(Default)]
 pub struct FactsBuilder {
     facts: Facts,
+    /// Steps come from the source (archive step files), not from markers.
+    named_by_source: bool,
     expect_version: u8,
     in_permissions: bool,
 }
@@ -412,6 +414,7 @@ impl FactsBuilder {
 
     /// Starts a step named by the source (a zip step file) rather than by markers.
     pub fn start_named_step(&mut self, name: &str, line: u64) {
+        self.named_by_source = true;
         let step = StepFacts { name: name.to_string(), first_line: line, ..StepFacts::default() };
         if self.facts.steps.len() == 1 && self.facts.steps[0].first_line == 0 && !self.facts.steps[0].env_seen {
             self.facts.steps[0] = step;
@@ -447,6 +450,14 @@ impl FactsBuilder {
             LineKind::StepStart => {
                 let name = text.strip_prefix("##[group]Run ").unwrap_or(text).trim().to_string();
                 let is_setup_node = name.starts_with("actions/setup-node@");
+                // A step file from an archive is one step: its `Run` marker opens the
+                // echo but the source already named the step.
+                if self.named_by_source {
+                    let step = self.facts.steps.last_mut().expect("a step always exists");
+                    step.is_setup_node |= is_setup_node;
+                    self.in_permissions = false;
+                    return;
+                }
                 self.facts.steps.push(StepFacts {
                     name,
                     first_line: line.number,

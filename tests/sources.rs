@@ -1,0 +1,187 @@
+//! Every local source form through the real binary: a file, standard input, a run-log
+//! zip, an unpacked folder, several sources at once, and `gh run view --log` output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_npm-logdoc");
+
+fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(rel)
+}
+
+const E422_LOG: &str = "provenance/repository-url-missing-oidc.log";
+
+fn ids(json: &[u8]) -> Vec<String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(json).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(json)));
+    v["diagnoses"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_string()).collect()
+}
+
+fn analyze(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("analyze").args(args).arg("--format").arg("json");
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(data) = stdin {
+        child.stdin.take().unwrap().write_all(data).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn job_log() -> Vec<u8> {
+    std::fs::read(corpus(E422_LOG)).unwrap()
+}
+
+#[test]
+fn a_plain_file() {
+    let out = analyze(&[corpus(E422_LOG).to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out.stdout), ["provenance/repository-url-missing"]);
+}
+
+#[test]
+fn standard_input_by_dash_and_by_default() {
+    let out = analyze(&["-"], Some(&job_log()));
+    assert!(out.status.success());
+    assert_eq!(ids(&out.stdout), ["provenance/repository-url-missing"]);
+    let out = analyze(&[], Some(&job_log()));
+    assert!(out.status.success());
+    assert_eq!(ids(&out.stdout), ["provenance/repository-url-missing"]);
+}
+
+/// Splits a whole-job log into step files the way the archive does.
+fn step_files(log: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let text = String::from_utf8_lossy(log);
+    let mut steps: Vec<(String, Vec<u8>)> = vec![("Set up job".into(), Vec::new())];
+    for line in text.split_inclusive('\n') {
+        if let Some(i) = line.find("##[group]Run ") {
+            let name = line[i + 13..].trim().replace('/', "");
+            steps.push((format!("Run {name}"), Vec::new()));
+        }
+        steps.last_mut().unwrap().1.extend_from_slice(line.as_bytes());
+    }
+    steps
+}
+
+fn write_zip(path: &Path, whole: bool, steps: bool) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("0_lint.txt", opts).unwrap();
+    zip.write_all(b"2026-01-01T00:00:00.0000000Z all good\n").unwrap();
+    if whole {
+        zip.start_file("1_release.txt", opts).unwrap();
+        zip.write_all(&job_log()).unwrap();
+    }
+    if steps {
+        for (i, (name, data)) in step_files(&job_log()).into_iter().enumerate() {
+            zip.start_file(format!("release/{}_{}.txt", i + 1, name), opts).unwrap();
+            zip.write_all(&data).unwrap();
+        }
+        zip.start_file("release/system.txt", opts).unwrap();
+        zip.write_all(b"system\n").unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+fn evidence_steps(json: &[u8]) -> Vec<(String, String)> {
+    let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+    v["diagnoses"][0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["job"].as_str().unwrap().to_string(), e["step"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn a_run_log_zip_with_step_files_or_only_whole_job_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for (whole, steps) in [(true, true), (true, false), (false, true)] {
+        let path = dir.path().join(format!("logs-{whole}-{steps}.zip"));
+        write_zip(&path, whole, steps);
+        let out = analyze(&[path.to_str().unwrap()], None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(ids(&out.stdout), ["provenance/repository-url-missing"], "whole={whole} steps={steps}");
+        let ev = evidence_steps(&out.stdout);
+        assert!(ev.iter().all(|(job, _)| job == "release"), "{ev:?}");
+        let want_step = if steps { "Run npm publish --access public" } else { "npm publish --access public" };
+        assert!(ev.iter().any(|(_, step)| step == want_step), "whole={whole} steps={steps}: {ev:?}");
+    }
+}
+
+#[test]
+fn an_unpacked_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("0_lint.txt"), "2026-01-01T00:00:00.0000000Z fine\n").unwrap();
+    std::fs::write(dir.path().join("1_release.txt"), job_log()).unwrap();
+    std::fs::create_dir(dir.path().join("release")).unwrap();
+    for (i, (name, data)) in step_files(&job_log()).into_iter().enumerate() {
+        std::fs::write(dir.path().join("release").join(format!("{}_{}.txt", i + 1, name)), data).unwrap();
+    }
+    let out = analyze(&[dir.path().to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out.stdout), ["provenance/repository-url-missing"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let jobs: Vec<&str> = v["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
+    assert_eq!(jobs, ["lint", "release"]);
+}
+
+#[test]
+fn several_sources_give_one_report_with_each_job_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("build-a.log");
+    let b = dir.path().join("build-b.log");
+    std::fs::write(&a, job_log()).unwrap();
+    std::fs::write(&b, job_log()).unwrap();
+    let out = analyze(&[a.to_str().unwrap(), b.to_str().unwrap()], None);
+    assert!(out.status.success());
+    assert_eq!(ids(&out.stdout), ["provenance/repository-url-missing"], "one cause, reported once");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let jobs: Vec<&str> = v["diagnoses"][0]["jobs"].as_array().unwrap().iter().map(|j| j.as_str().unwrap()).collect();
+    assert_eq!(jobs, ["build-a.log", "build-b.log"]);
+}
+
+#[test]
+fn gh_run_view_output_is_split_by_job_column() {
+    let mut text = String::new();
+    for line in String::from_utf8(job_log()).unwrap().lines() {
+        text.push_str(&format!("release / publish\tUNKNOWN STEP\t{line}\n"));
+    }
+    for line in [
+        "2026-01-01T00:00:00.0000000Z ##[group]Run npm test",
+        "2026-01-01T00:00:01.0000000Z ##[error]Process completed with exit code 1.",
+    ] {
+        text.push_str(&format!("test\tUNKNOWN STEP\t{line}\n"));
+    }
+    let out = analyze(&["-"], Some(text.as_bytes()));
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let jobs: Vec<&str> = v["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
+    assert_eq!(jobs, ["release / publish", "test"]);
+    assert_eq!(v["diagnoses"][0]["evidence"][0]["job"], "release / publish");
+    assert_eq!(v["jobs"][1]["failed_step"], "npm test");
+}
+
+#[test]
+fn evidence_line_numbers_are_those_of_the_original_file() {
+    let out = analyze(&[corpus(E422_LOG).to_str().unwrap()], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let original = std::fs::read_to_string(corpus(E422_LOG)).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    for e in v["diagnoses"][0]["evidence"].as_array().unwrap() {
+        let n = e["line"].as_u64().unwrap() as usize;
+        let text = e["text"].as_str().unwrap();
+        assert!(lines[n - 1].ends_with(text), "line {n}: {:?} vs {text:?}", lines[n - 1]);
+    }
+}
+
+#[test]
+fn the_bundled_example_runs() {
+    let out = Command::new(BIN).args(["analyze", "--example", "--format", "json"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(!ids(&out.stdout).is_empty(), "the example log should show a diagnosis");
+}
