@@ -93,6 +93,9 @@ pub struct StepFacts {
     pub writes_home_npmrc: bool,
     pub npm_version_echo: bool,
     pub failed: bool,
+    /// The step publishes: its script or inputs run a publish or release command,
+    /// or it printed `Publishing to ...` or a `PUT` request line.
+    pub publishes: bool,
 }
 
 /// Everything the structure of one job's log says. Filled by [`FactsBuilder`].
@@ -142,6 +145,12 @@ pub struct Facts {
     /// The workflow means to publish with OIDC (id-token permission seen, an OIDC
     /// mention in a script, a tool's OIDC line).
     pub oidc_intended: bool,
+    /// The publish stopped for want of a usable credential (see [`is_auth_failure`]).
+    pub auth_failure: bool,
+    /// pnpm >= 11 printed its own publish lines (native publish with its own OIDC).
+    pub pnpm_native: bool,
+    /// @semantic-release/npm >= 13.1 printed `Verifying OIDC context`.
+    pub semantic_release_oidc: bool,
     pub lines: u64,
 }
 
@@ -205,6 +214,18 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
         "the job means to use OIDC: id-token write seen, OIDC named in a script or by the publishing tool",
     ),
     ("structured", "the log has Actions step markers (##[group]Run)"),
+    (
+        "auth_failure",
+        "the publish stopped for want of a usable credential: ENEEDAUTH, E401, E404 on PUT, ENONPMTOKEN, EINVALIDNPMTOKEN, yarn YN0033/YN0041, yarn classic `No token found`, or no OIDC ID token (EUSAGE id-token, YN0091)",
+    ),
+    (
+        "publish_step",
+        "yes/no: does the failing step publish (a publish or release command, `Publishing to`, a PUT request)? Unknown for a fragment",
+    ),
+    (
+        "publisher_oidc",
+        "yes/no: could the tool that published do OIDC? npm and npm wrappers: npm_oidc; pnpm >= 11: yes; pnpm <= 10: the system npm's npm_oidc; yarn classic: no; semantic-release: yes once it printed `Verifying OIDC context`; yarn berry: unknown",
+    ),
 ];
 
 impl Facts {
@@ -257,6 +278,27 @@ impl Facts {
         }
     }
 
+    /// Does the failing step publish? `None` for a fragment without steps or
+    /// without a failing step.
+    fn publish_step_state(&self) -> Option<bool> {
+        if self.steps.len() <= 1 {
+            return None;
+        }
+        self.failed_step.map(|i| self.steps[i].publishes)
+    }
+
+    /// Could the tool that published do OIDC trusted publishing? `None` when the
+    /// log does not tell.
+    pub fn publisher_oidc(&self) -> Option<bool> {
+        match self.publishers.first().copied() {
+            Some("yarn-classic") => Some(false),
+            Some("yarn-berry") => None,
+            Some("pnpm") if self.pnpm_native => Some(true),
+            Some("semantic-release") => self.semantic_release_oidc.then_some(true),
+            _ => self.npm_oidc(),
+        }
+    }
+
     fn upgrade_state(&self) -> Option<&'static str> {
         self.npm_upgrade.as_ref().map(|(_, ok)| match ok {
             Some(true) => "ok",
@@ -304,6 +346,9 @@ impl Facts {
             "log_date" => self.log_date.as_deref().and_then(text),
             "oidc_intended" => Some(Value::Bool(self.oidc_intended)),
             "structured" => Some(Value::Bool(self.steps.len() > 1)),
+            "auth_failure" => Some(Value::Bool(self.auth_failure)),
+            "publish_step" => self.publish_step_state().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
+            "publisher_oidc" => self.publisher_oidc().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
             _ => None,
         }
     }
@@ -363,7 +408,81 @@ pub const FACT_LITERALS: &[&str] = &[
     ".npmrc",
     "Environment details",
     "Post job cleanup",
+    "ENEEDAUTH",
+    "E401",
+    "401 Unauthorized",
+    "Not Found - PUT",
+    "ENONPMTOKEN",
+    "EINVALIDNPM",
+    "YN0033",
+    "YN0041",
+    "No authentication configured",
+    "No token found",
+    "Couldn't publish package",
+    "ACTIONS_ID_TOKEN_REQUEST",
+    "Provenance generation in GitHub Actions",
+    "FAILED_TO_PUBLISH",
+    "Skipped OIDC",
+    "Published package",
+    "- PUT http",
+    "Response Code: 401",
+    "Verifying OIDC context",
+    "[E4",
+    "[E5",
 ];
+
+/// Whether `code` occurs in `s` as a word (not inside a longer token such as a hash).
+fn has_word(s: &str, code: &str) -> bool {
+    s.match_indices(code).any(|(i, _)| {
+        let before = s[..i].chars().next_back();
+        let after = s[i + code.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+/// An output line saying the publish stopped for want of a usable credential: none
+/// at all, one the registry rejected, or no OIDC ID token from GitHub.
+pub fn is_auth_failure(s: &str) -> bool {
+    has_word(s, "ENEEDAUTH")
+        || has_word(s, "E401")
+        || s.contains("401 Unauthorized")
+        || s.contains("Response Code: 401")
+        || s.contains("Not Found - PUT")
+        || has_word(s, "ENONPMTOKEN")
+        || has_word(s, "EINVALIDNPMTOKEN")
+        || has_word(s, "EINVALIDNPMAUTH")
+        || s.contains("YN0033")
+        || s.contains("No authentication configured for request")
+        || s.contains("YN0041")
+        || s.contains("No token found and can't prompt for login")
+        || s.contains("Couldn't publish package") && (s.contains("Not found") || s.contains("Unauthorized"))
+        || s.contains("FAILED_TO_PUBLISH") && (s.contains("status 401") || s.contains("status 404"))
+        || s.contains("requires \"write\" access to the \"id-token\" permission")
+        || s.contains("Provenance generation in GitHub Actions requires")
+        || (s.starts_with("##[error]") || s.starts_with("Error: "))
+            && s.contains("Unable to get ACTIONS_ID_TOKEN_REQUEST")
+}
+
+/// pnpm >= 11 renders registry errors as `[E404] 404 Not Found - PUT ...`.
+fn pnpm_error_badge(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() > 6 && b[0] == b'[' && b[1] == b'E' && b[2..5].iter().all(u8::is_ascii_digit) && b[5] == b']'
+}
+
+/// A step name or script line that publishes or releases.
+fn names_publish(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("publish") || t.contains("release")
+}
+
+/// A script line that runs `pnpm ... publish` (not `pnpm run publish`).
+fn runs_pnpm_publish(code: &str) -> bool {
+    let words: Vec<&str> = code.split_whitespace().collect();
+    words
+        .iter()
+        .position(|w| *w == "pnpm")
+        .is_some_and(|i| words.get(i + 1).is_none_or(|w| *w != "run") && words[i + 1..].contains(&"publish"))
+}
 
 /// Collects [`Facts`] from classified lines, one job at a time.
 #[derive(Default)]
@@ -415,7 +534,12 @@ impl FactsBuilder {
     /// Starts a step named by the source (a zip step file) rather than by markers.
     pub fn start_named_step(&mut self, name: &str, line: u64) {
         self.named_by_source = true;
-        let step = StepFacts { name: name.to_string(), first_line: line, ..StepFacts::default() };
+        let step = StepFacts {
+            name: name.to_string(),
+            first_line: line,
+            publishes: names_publish(name),
+            ..StepFacts::default()
+        };
         if self.facts.steps.len() == 1 && self.facts.steps[0].first_line == 0 && !self.facts.steps[0].env_seen {
             self.facts.steps[0] = step;
         } else {
@@ -452,9 +576,11 @@ impl FactsBuilder {
                 let is_setup_node = name.starts_with("actions/setup-node@");
                 // A step file from an archive is one step: its `Run` marker opens the
                 // echo but the source already named the step.
+                let publishes = names_publish(&name);
                 if self.named_by_source {
                     let step = self.facts.steps.last_mut().expect("a step always exists");
                     step.is_setup_node |= is_setup_node;
+                    step.publishes |= publishes;
                     self.in_permissions = false;
                     return;
                 }
@@ -462,6 +588,7 @@ impl FactsBuilder {
                     name,
                     first_line: line.number,
                     is_setup_node,
+                    publishes,
                     ..StepFacts::default()
                 });
                 self.in_permissions = false;
@@ -485,6 +612,9 @@ impl FactsBuilder {
             }
             LineKind::With => {
                 let step = self.facts.steps.last_mut().expect("a step always exists");
+                if let Some(("publish", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
+                    step.publishes |= !value.trim().is_empty();
+                }
                 if let Some(("registry-url", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
                     let v = value.trim();
                     if !v.is_empty() {
@@ -537,6 +667,12 @@ impl FactsBuilder {
         if code.contains("publish") {
             step.script_publishes = true;
         }
+        if names_publish(code) {
+            step.publishes = true;
+        }
+        if runs_pnpm_publish(code) {
+            push_unique(&mut self.facts.publishers, "pnpm");
+        }
         if code.contains("--provenance") && !code.contains("--provenance=false") && !code.contains("--no-provenance") {
             step.explicit_provenance = true;
         }
@@ -557,6 +693,9 @@ impl FactsBuilder {
             } else if !s.is_empty() {
                 self.expect_version -= 1;
             }
+        }
+        if is_auth_failure(s) {
+            f.auth_failure = true;
         }
         if let Some(rest) = s.strip_prefix("##[") {
             if rest.starts_with("error]") && f.failed_step.is_none() {
@@ -621,6 +760,23 @@ impl FactsBuilder {
         if s.contains("Publishing to http") || s.contains("Publishing to registry") {
             f.publish_reached = true;
         }
+        if s.contains("Publishing to ") || s.contains("- PUT http") {
+            let idx = f.steps.len() - 1;
+            f.steps[idx].publishes = true;
+        }
+        if s.contains("Skipped OIDC")
+            || s.contains("✅ Published package")
+            || s.contains("ERR_PNPM_FAILED_TO_PUBLISH")
+            || s.starts_with("[ERR_PNPM_")
+            || pnpm_error_badge(s)
+            || s.contains("ERR_PNPM_ID_TOKEN_")
+            || s.contains("ERR_PNPM_AUTH_TOKEN_")
+        {
+            f.pnpm_native = true;
+        }
+        if s.contains("Verifying OIDC context") {
+            f.semantic_release_oidc = true;
+        }
         if s.contains("Signed provenance statement") || s.contains("Provenance statement published to transparency log")
         {
             f.provenance_signed = true;
@@ -663,6 +819,11 @@ impl FactsBuilder {
             Some("pnpm")
         } else if s.contains("NpmCallError") || s.contains("npm-publish") && s.contains("Error:") {
             Some("npm-publish-action")
+        } else if s.starts_with("yarn publish v1.")
+            || s.contains("No token found and can't prompt for login")
+            || s.starts_with("error Couldn't publish package")
+        {
+            Some("yarn-classic")
         } else if s.contains("npm ERR!") || s.contains("npm error") || s.contains("npm notice") {
             Some("npm")
         } else {
@@ -703,5 +864,80 @@ impl FactsBuilder {
         ];
         self.facts.publishers.sort_by_key(|p| order.iter().position(|o| o == p));
         self.facts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Structure;
+
+    /// Facts of a log written as the scanner sees it: timestamps already stripped,
+    /// script echoes still coloured.
+    fn facts_of(log: &str) -> Facts {
+        let mut b = FactsBuilder::new();
+        let mut structure = Structure::default();
+        for (i, raw) in log.lines().enumerate() {
+            let echo = raw.starts_with("\x1b[36;1m");
+            let text = raw.trim_start_matches("\x1b[36;1m").trim_end_matches("\x1b[0m");
+            let kind = structure.classify(text, echo);
+            b.line(&Line { number: i as u64 + 1, text, kind });
+        }
+        b.finish(log.lines().count() as u64)
+    }
+
+    fn fact(f: &Facts, name: &str) -> Option<String> {
+        f.get(name).map(|v| v.to_string())
+    }
+
+    #[test]
+    fn auth_failure_needs_a_credential_error_not_a_lookalike() {
+        for line in [
+            "npm error code ENEEDAUTH",
+            "npm ERR! 404 Not Found - PUT https://registry.npmjs.org/x - Not found",
+            "[semantic-release] › ✘  ENONPMTOKEN No npm token specified.",
+            "➤ YN0033: No authentication configured for request",
+            "error No token found and can't prompt for login when running with --non-interactive.",
+            "npm error Provenance generation in GitHub Actions requires \"write\" access to the \"id-token\" permission",
+            "##[error]Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable",
+        ] {
+            assert!(facts_of(line).auth_failure, "{line}");
+        }
+        for line in [
+            "npm notice integrity: sha512-Qx9E401abc==",
+            "npm error 404 Not Found - GET https://registry.npmjs.org/left-padd - Not found",
+            "[@semantic-release/npm] › ℹ  Retrieval of GitHub Actions OIDC token failed: Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable",
+            "npm error code E422",
+        ] {
+            assert!(!facts_of(line).auth_failure, "{line}");
+        }
+    }
+
+    #[test]
+    fn publish_step_reads_the_failing_step() {
+        let install = "##[group]Run npm ci\n\x1b[36;1mnpm ci\x1b[0m\n##[endgroup]\nnpm error code ECONNRESET\n##[error]Process completed with exit code 1.";
+        assert_eq!(fact(&facts_of(install), "publish_step").as_deref(), Some("no"));
+        let publish = "##[group]Run npm ci\n##[endgroup]\n##[group]Run pnpm -r publish --access public\n\x1b[36;1mpnpm -r publish --access public\x1b[0m\n##[endgroup]\nnpm error code ECONNRESET\n##[error]Process completed with exit code 1.";
+        assert_eq!(fact(&facts_of(publish), "publish_step").as_deref(), Some("yes"));
+        let action = "##[group]Run changesets/action@v1\nwith:\n  publish: pnpm ci:publish\n##[endgroup]\n##[error]The process '/usr/bin/pnpm' failed with exit code 1";
+        assert_eq!(fact(&facts_of(action), "publish_step").as_deref(), Some("yes"));
+        assert_eq!(fact(&facts_of("npm error code ECONNRESET"), "publish_step"), None);
+    }
+
+    #[test]
+    fn publisher_oidc_follows_the_tool() {
+        let pnpm10 = "##[group]Run pnpm publish --no-git-checks\n\x1b[36;1mpnpm publish --no-git-checks\x1b[0m\n##[endgroup]\nnpm error 404  '@a/b@1.0.0' is not in this registry.";
+        let f = facts_of(pnpm10);
+        assert_eq!(fact(&f, "publisher").as_deref(), Some("pnpm"));
+        assert_eq!(fact(&f, "publisher_oidc").as_deref(), Some("no"));
+        let pnpm11 = " WARN  Skipped OIDC: ERR_PNPM_AUTH_TOKEN_EXCHANGE: Failed token exchange request with body message: Unknown error (status code 404)\n[E404] 404 Not Found - PUT https://registry.npmjs.org/@a%2fb";
+        assert_eq!(fact(&facts_of(pnpm11), "publisher_oidc").as_deref(), Some("yes"));
+        let yarn1 = "yarn publish v1.22.22\nerror No token found and can't prompt for login when running with --non-interactive.";
+        let f = facts_of(yarn1);
+        assert_eq!(fact(&f, "publisher").as_deref(), Some("yarn-classic"));
+        assert_eq!(fact(&f, "publisher_oidc").as_deref(), Some("no"));
+        assert_eq!(fact(&facts_of("➤ YN0033: No authentication configured for request"), "publisher_oidc"), None);
+        assert!(!runs_pnpm_publish("pnpm run publish"));
+        assert!(runs_pnpm_publish("pnpm --filter @a/b publish --access public"));
     }
 }
