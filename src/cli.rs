@@ -2,12 +2,13 @@
 //! [`Config`]. Environment variables are read here and nowhere else.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::render::Format;
 use crate::source::Source;
+use crate::source::github::{self, JobPick, Repo, RunRef, RunSource, Settings, Target, Token};
 
 const ANALYZE_EXAMPLES: &str = "\
 Examples:
@@ -16,7 +17,14 @@ Examples:
   npm-logdoc analyze logs/                         an unpacked archive
   gh run view 1234567890 --log-failed | npm-logdoc analyze -
   npm-logdoc analyze --example                     the bundled example log
-  npm-logdoc analyze job.log --format json | jq '.diagnoses[0].id'";
+  npm-logdoc analyze job.log --format json | jq '.diagnoses[0].id'
+  npm-logdoc analyze 1234567890                    the failed jobs of a run of this clone's repository
+  npm-logdoc analyze 1234567890 -R owner/repo --job release
+  npm-logdoc analyze https://github.com/owner/repo/actions/runs/1234567890/attempts/2
+
+Runs are read from GitHub with the token in GH_TOKEN, else GITHUB_TOKEN (it needs
+`actions: read`); GitHub Enterprise Server: --api-url https://HOST/api/v3 or
+GITHUB_API_URL. An argument that names an existing file or folder is read as one.";
 
 /// Forensics for failed CI logs: names the root cause of a failed npm publish,
 /// with ordered fixes and the log lines that prove it.
@@ -75,10 +83,27 @@ pub struct PatternArgs {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// `-` (standard input), a log file, a run-log .zip, or an unpacked folder.
+    /// `-` (standard input), a log file, a run-log .zip, an unpacked folder, a run id,
+    /// or a run URL (`https://github.com/OWNER/REPO/actions/runs/ID[/attempts/N][/job/JOB_ID]`).
     /// Defaults to standard input when it is not a terminal.
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
+    /// Repository of a run id [default: GITHUB_REPOSITORY, else the `origin` remote].
+    #[arg(short = 'R', long = "repo", value_name = "[HOST/]OWNER/REPO")]
+    pub repo: Option<String>,
+    /// Read one job of the run: its id, name, or a unique name prefix.
+    #[arg(long, value_name = "NAME|ID", conflicts_with = "all_jobs")]
+    pub job: Option<String>,
+    /// Read every job that ran, not only the failed ones.
+    #[arg(long)]
+    pub all_jobs: bool,
+    /// Read this attempt of the run [default: the latest].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub attempt: Option<u32>,
+    /// GitHub API base URL [default: GITHUB_API_URL, else https://api.github.com];
+    /// for GitHub Enterprise Server, https://HOST/api/v3.
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
     /// Output format [default: table on a terminal, markdown otherwise].
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
@@ -92,7 +117,12 @@ pub struct AnalyzeArgs {
 /// Everything `analyze` needs, resolved.
 #[derive(Debug)]
 pub struct Config {
+    /// Local sources.
     pub sources: Vec<Source>,
+    /// Runs on GitHub.
+    pub runs: Vec<RunSource>,
+    /// Show download progress on standard error (it is a terminal).
+    pub progress: bool,
     pub example: bool,
     pub format: Format,
     pub pattern_dirs: Vec<PathBuf>,
@@ -101,27 +131,254 @@ pub struct Config {
     pub step_summary: Option<PathBuf>,
 }
 
+/// The environment `analyze` depends on, read once (here and nowhere else).
+#[derive(Debug, Default)]
+pub struct Env {
+    pub gh_token: Option<String>,
+    pub github_token: Option<String>,
+    pub github_api_url: Option<String>,
+    pub github_repository: Option<String>,
+    pub step_summary: Option<PathBuf>,
+    pub columns: Option<u16>,
+    pub stdout_tty: bool,
+    pub stderr_tty: bool,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        Env {
+            gh_token: var("GH_TOKEN"),
+            github_token: var("GITHUB_TOKEN"),
+            github_api_url: var("GITHUB_API_URL"),
+            github_repository: var("GITHUB_REPOSITORY"),
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
+            columns: var("COLUMNS").and_then(|c| c.trim().parse().ok()),
+            stdout_tty: std::io::stdout().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// GH_TOKEN, else GITHUB_TOKEN.
+    pub fn token(&self) -> Option<Token> {
+        match (&self.gh_token, &self.github_token) {
+            (Some(t), _) => Some(Token::new(t, "GH_TOKEN")),
+            (None, Some(t)) => Some(Token::new(t, "GITHUB_TOKEN")),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The `origin` remote of the git checkout around the current folder, if any.
+fn origin_remote() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["config", "--get", "remote.origin.url"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|s| !s.is_empty())
+}
+
 impl AnalyzeArgs {
     /// Resolves the arguments against the environment and the terminal.
     pub fn resolve(self) -> Result<Config, crate::Error> {
-        let stdout_tty = std::io::stdout().is_terminal();
-        let format = self.format.unwrap_or(if stdout_tty { Format::Table } else { Format::Markdown });
-        let mut sources: Vec<Source> = self.sources.iter().map(|s| Source::parse(s)).collect();
-        if sources.is_empty() && !self.example {
+        self.resolve_with(&Env::from_process(), &origin_remote)
+    }
+
+    /// Resolves against `env`; `origin` is asked for the git remote only when a
+    /// run id needs a repository.
+    pub fn resolve_with(self, env: &Env, origin: &dyn Fn() -> Option<String>) -> Result<Config, crate::Error> {
+        let usage = |m: String| crate::Error::Usage(m);
+        let format = self.format.unwrap_or(if env.stdout_tty { Format::Table } else { Format::Markdown });
+        let mut sources: Vec<Source> = Vec::new();
+        let mut run_refs: Vec<RunRef> = Vec::new();
+        for arg in &self.sources {
+            // An existing file or folder is read as one, even if its name is all digits
+            // (like ripgrep); a run's URL always reaches the run.
+            if arg == "-" || Path::new(arg).exists() {
+                sources.push(Source::parse(arg));
+                continue;
+            }
+            match RunRef::parse(arg) {
+                Some(Ok(run)) => run_refs.push(run),
+                Some(Err(message)) => return Err(usage(message)),
+                None => sources.push(Source::parse(arg)),
+            }
+        }
+        if run_refs.is_empty() {
+            let run_only = [
+                (self.repo.is_some(), "-R/--repo"),
+                (self.job.is_some(), "--job"),
+                (self.all_jobs, "--all-jobs"),
+                (self.attempt.is_some(), "--attempt"),
+                (self.api_url.is_some(), "--api-url"),
+            ];
+            if let Some((_, flag)) = run_only.iter().find(|(given, _)| *given) {
+                return Err(usage(format!("{flag} applies to a run id or run URL, and none was given")));
+            }
+        }
+        if sources.is_empty() && run_refs.is_empty() && !self.example {
             sources.push(Source::Stdin);
         }
         if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
-            return Err(crate::Error::Usage("standard input (`-`) can be given once".into()));
+            return Err(usage("standard input (`-`) can be given once".into()));
         }
-        let width =
-            if stdout_tty { std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or(Some(120)) } else { None };
+        let flag_repo = match &self.repo {
+            Some(r) => Some(Repo::parse(r).ok_or_else(|| {
+                usage(format!("-R `{r}` is not a repository: expected OWNER/REPO or HOST/OWNER/REPO"))
+            })?),
+            None => None,
+        };
+        let token = env.token();
+        let mut runs = Vec::new();
+        for run in run_refs {
+            runs.push(self.resolve_run(run, flag_repo.as_ref(), env, origin, token.clone())?);
+        }
+        let width = if env.stdout_tty { env.columns.or(Some(120)) } else { None };
         Ok(Config {
             sources,
+            runs,
+            progress: env.stderr_tty,
             example: self.example,
             format,
             pattern_dirs: self.patterns.dirs,
             width,
-            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
+            step_summary: env.step_summary.clone(),
         })
+    }
+
+    fn resolve_run(
+        &self,
+        run: RunRef,
+        flag_repo: Option<&(Option<String>, Repo)>,
+        env: &Env,
+        origin: &dyn Fn() -> Option<String>,
+        token: Option<Token>,
+    ) -> Result<RunSource, crate::Error> {
+        let usage = |m: String| crate::Error::Usage(m);
+        // Repository and web host: the URL's, else -R, else GITHUB_REPOSITORY, else `origin`.
+        let (host, repo, host_is_explicit) = if let Some(repo) = run.repo.clone() {
+            (run.host.clone(), repo, true)
+        } else if let Some((host, repo)) = flag_repo.cloned() {
+            let explicit = host.is_some();
+            (host, repo, explicit)
+        } else if let Some((_, repo)) = env.github_repository.as_deref().and_then(Repo::parse) {
+            (None, repo, false)
+        } else if let Some((host, repo)) = origin().as_deref().and_then(github::parse_remote) {
+            (Some(host), repo, false)
+        } else {
+            return Err(usage(format!(
+                "run {}: which repository? Pass -R OWNER/REPO or the run's URL, or run this in a clone of the repository",
+                run.run_id
+            )));
+        };
+        // API base: --api-url, else the URL's (or -R's) host, else GITHUB_API_URL,
+        // else the remote's host, else the public API.
+        let api_url = if let Some(url) = &self.api_url {
+            url.clone()
+        } else if let (Some(h), true) = (&host, host_is_explicit) {
+            github::api_url_for_host(h)
+        } else if let Some(url) = &env.github_api_url {
+            url.clone()
+        } else if let Some(h) = &host {
+            github::api_url_for_host(h)
+        } else {
+            github::DEFAULT_API_URL.to_string()
+        };
+        let attempt = match (run.attempt, self.attempt) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(usage(format!("the URL names attempt {a} but --attempt says {b}")));
+            }
+            (a, b) => a.or(b),
+        };
+        let jobs = match (run.job_id, &self.job) {
+            (Some(_), Some(_)) => return Err(usage("the URL names a job; drop --job or the URL's /job/ part".into())),
+            (Some(id), None) => JobPick::Id(id),
+            (None, Some(name)) => JobPick::Named(name.clone()),
+            (None, None) if self.all_jobs => JobPick::All,
+            (None, None) => JobPick::Failed,
+        };
+        Ok(RunSource {
+            settings: Settings::new(api_url, token),
+            target: Target { repo, run_id: run.run_id, attempt, jobs },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(argv: &[&str]) -> AnalyzeArgs {
+        let mut full = vec!["npm-logdoc", "analyze"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Analyze(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    fn no_remote() -> Option<String> {
+        None
+    }
+
+    fn resolve(argv: &[&str], env: &Env) -> Result<Config, crate::Error> {
+        args(argv).resolve_with(env, &no_remote)
+    }
+
+    #[test]
+    fn a_run_id_takes_its_repository_from_flag_then_env_then_remote() {
+        let env = Env { github_repository: Some("env/repo".into()), ..Env::default() };
+        let c = resolve(&["123", "-R", "flag/repo"], &env).unwrap();
+        assert_eq!(c.runs[0].target.repo.to_string(), "flag/repo");
+        assert_eq!(c.runs[0].settings.api_url, "https://api.github.com");
+        let c = resolve(&["123"], &env).unwrap();
+        assert_eq!(c.runs[0].target.repo.to_string(), "env/repo");
+        let remote = || Some("git@ghe.corp:team/app.git".to_string());
+        let c = args(&["123"]).resolve_with(&Env::default(), &remote).unwrap();
+        assert_eq!(c.runs[0].target.repo.to_string(), "team/app");
+        assert_eq!(c.runs[0].settings.api_url, "https://ghe.corp/api/v3");
+        assert!(matches!(resolve(&["123"], &Env::default()), Err(crate::Error::Usage(_))));
+    }
+
+    #[test]
+    fn api_url_and_token_precedence() {
+        let env = Env {
+            gh_token: Some("ghp_one".into()),
+            github_token: Some("ghs_two".into()),
+            github_api_url: Some("https://ghe.example.com/api/v3".into()),
+            ..Env::default()
+        };
+        let c = resolve(&["1", "-R", "o/r"], &env).unwrap();
+        assert_eq!(c.runs[0].settings.api_url, "https://ghe.example.com/api/v3");
+        assert_eq!(c.runs[0].settings.token.as_ref().unwrap().var(), "GH_TOKEN");
+        let c = resolve(&["1", "-R", "o/r", "--api-url", "http://127.0.0.1:9"], &env).unwrap();
+        assert_eq!(c.runs[0].settings.api_url, "http://127.0.0.1:9");
+        let c = resolve(&["https://github.com/o/r/actions/runs/5/attempts/2"], &env).unwrap();
+        assert_eq!(c.runs[0].settings.api_url, "https://api.github.com");
+        assert_eq!(c.runs[0].target.attempt, Some(2));
+        let env = Env { github_token: Some("ghs_two".into()), ..Env::default() };
+        assert_eq!(
+            resolve(&["1", "-R", "o/r"], &env).unwrap().runs[0].settings.token.as_ref().unwrap().var(),
+            "GITHUB_TOKEN"
+        );
+    }
+
+    #[test]
+    fn job_selection_and_conflicts() {
+        let env = Env::default();
+        let pick = |argv: &[&str]| resolve(argv, &env).map(|c| c.runs[0].target.jobs.clone());
+        assert_eq!(pick(&["1", "-R", "o/r"]).unwrap(), JobPick::Failed);
+        assert_eq!(pick(&["1", "-R", "o/r", "--all-jobs"]).unwrap(), JobPick::All);
+        assert_eq!(pick(&["1", "-R", "o/r", "--job", "release"]).unwrap(), JobPick::Named("release".into()));
+        assert_eq!(pick(&["https://github.com/o/r/actions/runs/1/job/9"]).unwrap(), JobPick::Id(9));
+        assert!(pick(&["https://github.com/o/r/actions/runs/1/job/9", "--job", "x"]).is_err());
+        assert!(pick(&["https://github.com/o/r/actions/runs/1/attempts/2", "--attempt", "3"]).is_err());
+        assert!(resolve(&["--job", "x", "-"], &env).is_err());
+        assert!(resolve(&["https://github.com/o/r/pull/1"], &env).is_err());
     }
 }

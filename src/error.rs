@@ -2,6 +2,7 @@
 
 use crate::pattern::LoadError;
 use crate::source::SourceError;
+use crate::source::github::GitHubError;
 
 /// Exit codes (also in the README).
 pub mod exit {
@@ -15,6 +16,25 @@ pub mod exit {
     pub const INPUT: i32 = 3;
     /// A pattern file is invalid (`--patterns`).
     pub const PATTERNS: i32 = 4;
+    /// The run has no failed job to diagnose (it succeeded, was cancelled, or
+    /// failed before any job started).
+    pub const NOTHING_FAILED: i32 = 10;
+    /// The run or job is still in progress, so its log is not there yet.
+    pub const IN_PROGRESS: i32 = 11;
+    /// GitHub rejected the token (401), or the token cannot be sent.
+    pub const UNAUTHORIZED: i32 = 12;
+    /// GitHub refused access (403): a permission is missing (`actions: read`).
+    pub const FORBIDDEN: i32 = 13;
+    /// The run, job or repository was not found, or is private and no token was given (404).
+    pub const NOT_FOUND: i32 = 14;
+    /// The logs have expired (410, the repository's retention period).
+    pub const EXPIRED: i32 = 15;
+    /// GitHub's API rate limit is exhausted.
+    pub const RATE_LIMITED: i32 = 16;
+    /// GitHub could not be reached (connection refused, DNS, TLS, timeout).
+    pub const NETWORK: i32 = 17;
+    /// GitHub kept failing (5xx after every retry) or answered something unexpected.
+    pub const GITHUB: i32 = 18;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +49,8 @@ pub enum Error {
     Examples(String),
     #[error("cannot write the report: {0}")]
     Output(#[source] std::io::Error),
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
 }
 
 impl Error {
@@ -38,6 +60,7 @@ impl Error {
             Error::Source(_) => exit::INPUT,
             Error::Patterns(_) | Error::Examples(_) => exit::PATTERNS,
             Error::Output(_) => exit::FAILURE,
+            Error::GitHub(e) => e.exit_code(),
         }
     }
 }

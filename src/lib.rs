@@ -41,6 +41,41 @@ pub fn analyze_sources(
     Ok(diagnose::diagnose(rules, &matcher, &scans))
 }
 
+/// What `analyze` produced: the report, and links to the run and jobs when the
+/// logs came from GitHub.
+#[derive(Debug)]
+pub struct Analysis {
+    pub report: Report,
+    pub run_url: Option<String>,
+    /// `(job name, job URL)`.
+    pub job_urls: Vec<(String, String)>,
+}
+
+/// Analyses local sources and runs on GitHub into one report. `progress` shows
+/// download progress on standard error.
+pub fn analyze(
+    sources: &[source::Source],
+    runs: &[source::github::RunSource],
+    progress: bool,
+    rules: &RuleSet,
+    limits: &source::ArchiveLimits,
+) -> Result<Analysis, Error> {
+    let matcher = Matcher::new(rules);
+    let mut scans = Vec::new();
+    for s in sources {
+        scans.extend(source::scan(s, &matcher, limits)?);
+    }
+    let mut run_url = None;
+    let mut job_urls = Vec::new();
+    for run in runs {
+        let got = source::github::scan_run(run, progress, &matcher, limits)?;
+        run_url = run_url.or(got.run_url);
+        job_urls.extend(got.job_urls);
+        scans.extend(got.scans);
+    }
+    Ok(Analysis { report: diagnose::diagnose(rules, &matcher, &scans), run_url, job_urls })
+}
+
 /// Analyses one in-memory log (examples, tests).
 pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Report {
     let matcher = Matcher::new(rules);

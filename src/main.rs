@@ -11,7 +11,7 @@ use npm_logdoc::error::exit;
 use npm_logdoc::pattern::RuleSet;
 use npm_logdoc::render::{self, Format};
 use npm_logdoc::source::ArchiveLimits;
-use npm_logdoc::{Error, analyze_sources, analyze_text};
+use npm_logdoc::{Analysis, Error, analyze, analyze_text};
 
 fn rules(dirs: &[std::path::PathBuf]) -> Result<RuleSet, Error> {
     let set = RuleSet::builtin()?;
@@ -33,12 +33,13 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Analyze(args) => {
             let config = args.resolve()?;
             let rules = rules(&config.pattern_dirs)?;
-            let report = if config.example {
-                analyze_text("release", npm_logdoc::EXAMPLE_LOG, &rules)
+            let Analysis { report, run_url, job_urls } = if config.example {
+                let report = analyze_text("release", npm_logdoc::EXAMPLE_LOG, &rules);
+                Analysis { report, run_url: None, job_urls: Vec::new() }
             } else {
-                analyze_sources(&config.sources, &rules, &ArchiveLimits::default())?
+                analyze(&config.sources, &config.runs, config.progress, &rules, &ArchiveLimits::default())?
             };
-            let cx = render::Context { width: config.width, ..render::Context::default() };
+            let cx = render::Context { width: config.width, run_url, job_urls };
             write_out(&render::render(&report, config.format, &cx))?;
             if config.format == Format::Github {
                 if let Some(path) = &config.step_summary {

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 
 use crate::matcher::{JobScan, Matcher};
@@ -104,75 +104,114 @@ impl Layout {
 pub type Segment = (Option<String>, String);
 
 /// Counts bytes and fails past a cap, so a lying header cannot inflate forever.
-struct Capped<R> {
+/// The budget is shared by every entry of one archive.
+pub struct Capped<'a, R> {
     inner: R,
+    left: &'a mut u64,
+}
+
+impl<R: Read> Read for Capped<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > *self.left {
+            return Err(io::Error::other("the archive inflates past the size cap (a zip bomb?)"));
+        }
+        *self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// An opened run-log archive: its entries sorted into a [`Layout`], read one by
+/// one under the caps. `scan` reads it the way `analyze logs.zip` does; the GitHub
+/// source reads entries itself to name steps after the API's step list.
+pub struct Archive<R: Read + Seek> {
+    zip: zip::ZipArchive<R>,
+    layout: Layout,
+    shown: String,
     left: u64,
 }
 
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n as u64 > self.left {
-            return Err(io::Error::other("the archive inflates past the size cap (a zip bomb?)"));
+impl<R: Read + Seek> Archive<R> {
+    /// Opens `reader` as a zip, checking entry count and declared sizes before
+    /// anything is inflated. `shown` names the archive in messages.
+    pub fn new(reader: R, shown: &str, limits: &ArchiveLimits) -> Result<Archive<R>, SourceError> {
+        let bad = |reason: String| SourceError::BadArchive { path: shown.to_string(), reason };
+        let mut zip = zip::ZipArchive::new(reader).map_err(|e| bad(e.to_string()))?;
+        if zip.len() > limits.max_entries {
+            return Err(SourceError::TooLarge {
+                path: shown.to_string(),
+                reason: format!(
+                    "the archive has {} entries, more than the {} a run's logs can have",
+                    zip.len(),
+                    limits.max_entries
+                ),
+            });
         }
-        self.left -= n as u64;
-        Ok(n)
+        let mut declared = 0u64;
+        let mut names = Vec::with_capacity(zip.len());
+        for i in 0..zip.len() {
+            let entry = zip.by_index_raw(i).map_err(|e| bad(e.to_string()))?;
+            declared = declared.saturating_add(entry.size());
+            names.push(entry.name().map_err(|e| bad(e.to_string()))?.replace('\\', "/"));
+        }
+        if declared > limits.max_total_bytes {
+            return Err(SourceError::TooLarge {
+                path: shown.to_string(),
+                reason: format!(
+                    "the archive would inflate to {} MiB, over the {} MiB cap",
+                    declared >> 20,
+                    limits.max_total_bytes >> 20
+                ),
+            });
+        }
+        let layout = Layout::from_paths(names.iter().map(String::as_str));
+        if layout.plan().is_empty() {
+            return Err(bad("it holds no job logs (`<N>_<job>.txt` or `<job>/<N>_<step>.txt`)".into()));
+        }
+        Ok(Archive { zip, layout, shown: shown.to_string(), left: limits.max_total_bytes })
+    }
+
+    /// How the archive's files are laid out.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The archive's name in messages.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// Inflates one entry as a stream, counted against the archive's size cap.
+    pub fn entry(&mut self, path: &str) -> Result<Capped<'_, zip::read::ZipFile<'_, R>>, SourceError> {
+        let Archive { zip, shown, left, .. } = self;
+        let inner = zip
+            .by_name(path)
+            .map_err(|e| SourceError::BadArchive { path: shown.clone(), reason: format!("{path}: {e}") })?;
+        Ok(Capped { inner, left })
+    }
+
+    /// Scans every job: step files when a job has them, else its whole-job file.
+    pub fn scan(mut self, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+        let plan = self.layout.plan();
+        let mut scans = Vec::new();
+        for (job, segments) in plan {
+            let mut scanner = matcher.job(Some(job.clone()), format!("{}:{job}", self.shown));
+            for (step, entry) in segments {
+                let origin = format!("{}:{entry}", self.shown);
+                let mut reader = self.entry(&entry)?;
+                scanner.feed(step.as_deref(), &mut reader).map_err(|e| SourceError::from_scan(&origin, e))?;
+            }
+            scans.extend(scanner.finish());
+        }
+        Ok(scans)
     }
 }
 
 /// Scans a run-log zip.
 pub fn scan_zip(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
     let shown = path.display().to_string();
-    let bad = |reason: String| SourceError::BadArchive { path: shown.clone(), reason };
     let file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad(e.to_string()))?;
-    if zip.len() > limits.max_entries {
-        return Err(SourceError::TooLarge {
-            path: shown.clone(),
-            reason: format!(
-                "the archive has {} entries, more than the {} a run's logs can have",
-                zip.len(),
-                limits.max_entries
-            ),
-        });
-    }
-    let mut declared = 0u64;
-    let mut names = Vec::with_capacity(zip.len());
-    for i in 0..zip.len() {
-        let entry = zip.by_index_raw(i).map_err(|e| bad(e.to_string()))?;
-        declared = declared.saturating_add(entry.size());
-        names.push(entry.name().map_err(|e| bad(e.to_string()))?.replace('\\', "/"));
-    }
-    if declared > limits.max_total_bytes {
-        return Err(SourceError::TooLarge {
-            path: shown.clone(),
-            reason: format!(
-                "the archive would inflate to {} MiB, over the {} MiB cap",
-                declared >> 20,
-                limits.max_total_bytes >> 20
-            ),
-        });
-    }
-    let layout = Layout::from_paths(names.iter().map(String::as_str));
-    let plan = layout.plan();
-    if plan.is_empty() {
-        return Err(bad("it holds no job logs (`<N>_<job>.txt` or `<job>/<N>_<step>.txt`)".into()));
-    }
-    let mut left = limits.max_total_bytes;
-    let mut scans = Vec::new();
-    for (job, segments) in plan {
-        let mut scanner = matcher.job(Some(job.clone()), format!("{shown}:{job}"));
-        for (step, entry) in segments {
-            let reader = zip.by_name(&entry).map_err(|e| bad(format!("{entry}: {e}")))?;
-            let mut capped = Capped { inner: reader, left };
-            scanner
-                .feed(step.as_deref(), &mut capped)
-                .map_err(|e| SourceError::from_scan(&format!("{shown}:{entry}"), e))?;
-            left = capped.left;
-        }
-        scans.extend(scanner.finish());
-    }
-    Ok(scans)
+    Archive::new(BufReader::new(file), &shown, limits)?.scan(matcher)
 }
 
 /// Scans an unpacked archive, or any folder of `.txt` / `.log` job logs.

@@ -1,9 +1,10 @@
 //! Where logs come from: standard input, a plain log file, a run-log archive
-//! (`.zip` as GitHub serves it) or the folder it unpacks to. Each source becomes one
-//! or more jobs, streamed segment by segment into the scanner; nothing here holds
-//! a whole log in memory.
+//! (`.zip` as GitHub serves it) or the folder it unpacks to, and runs on GitHub
+//! ([`github`]). Each source becomes one or more jobs, streamed segment by segment
+//! into the scanner; nothing here holds a whole log in memory.
 
 mod archive;
+pub mod github;
 
 use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read};
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::matcher::{JobScan, Matcher, ScanError};
 
-pub use archive::{ArchiveLimits, Layout, scan_folder, scan_zip};
+pub use archive::{Archive, ArchiveLimits, Capped, JobFiles, Layout, scan_folder, scan_zip};
 
 /// One log source named on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
