@@ -41,6 +41,9 @@ impl fmt::Display for Version {
 /// The first npm release with OIDC trusted publishing.
 pub const NPM_OIDC_MIN: Version = Version(11, 5, 1);
 
+/// npm trusted publishing became generally available.
+const TRUSTED_PUBLISHING_GA: &str = "2025-07-31";
+
 /// How the step that failed received `NODE_AUTH_TOKEN`, read from its `env:` echo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -151,6 +154,18 @@ pub struct Facts {
     pub pnpm_native: bool,
     /// @semantic-release/npm >= 13.1 printed `Verifying OIDC context`.
     pub semantic_release_oidc: bool,
+    /// Host (and port) of the registry npm published to or wanted auth for: the
+    /// last `Publishing to <url>`, `logged in to <url>` or `- PUT <url>` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_registry: Option<String>,
+    /// The last npm error code: `npm error code EXXX`, else `E<status>` of a
+    /// `<status> ... - PUT <url>` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_error_code: Option<String>,
+    /// What a tool said about the OIDC token exchange: `ok`, `failed`, `skipped`
+    /// (no id-token). Only verbose npm, pnpm 11 and semantic-release print it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_exchange: Option<&'static str>,
     pub lines: u64,
 }
 
@@ -226,6 +241,23 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
         "publisher_oidc",
         "yes/no: could the tool that published do OIDC? npm and npm wrappers: npm_oidc; pnpm >= 11: yes; pnpm <= 10: the system npm's npm_oidc; yarn classic: no; semantic-release: yes once it printed `Verifying OIDC context`; yarn berry: unknown",
     ),
+    (
+        "auth_mode",
+        "oidc / token: how the publish means to authenticate. oidc when oidc_intended, or when (on or after 2025-07-31, trusted publishing GA) the publishing step passes no real token (NODE_AUTH_TOKEN placeholder or absent, no NPM_TOKEN, no script writing ~/.npmrc); token when NODE_AUTH_TOKEN or NPM_TOKEN is a secret or a clear value and OIDC is not named",
+    ),
+    (
+        "publish_registry",
+        "host of the registry npm published to or wanted auth for (`Publishing to`, `logged in to`, `- PUT` URL)",
+    ),
+    (
+        "registry_mismatch",
+        "yes/no: publish_registry differs from the host of setup-node's registry-url (yes also for registry.yarnpkg.com, yarn v1's override, when no registry-url is known)",
+    ),
+    ("npm_error_code", "the last npm error code (`code E404`, `ENEEDAUTH`, ...), else E<status> of a `- PUT` line"),
+    (
+        "oidc_exchange",
+        "ok / failed / skipped: the OIDC exchange as a tool reported it (verbose npm `oidc` lines, pnpm 11 `Skipped OIDC`, semantic-release); ok also for provenance signed without explicit provenance by an npm that can do OIDC",
+    ),
 ];
 
 impl Facts {
@@ -299,6 +331,59 @@ impl Facts {
         }
     }
 
+    /// How the publish means to authenticate: `oidc` or `token`; `None` when the
+    /// log does not tell (a pasted fragment, an empty token without OIDC named).
+    pub fn auth_mode(&self) -> Option<&'static str> {
+        if self.oidc_intended {
+            return Some("oidc");
+        }
+        let (node, npm) = match self.publish_step() {
+            Some(step) => {
+                (step.node_auth_token.unwrap_or(TokenEcho::Absent), step.npm_token_env.unwrap_or(TokenEcho::Absent))
+            }
+            // A whole job log whose failing step echoed no `env:` at all: no token reached it.
+            None if self.steps.len() > 1 && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
+            None => return None,
+        };
+        let real = |t: TokenEcho| matches!(t, TokenEcho::Secret | TokenEcho::Clear);
+        if real(node) || real(npm) {
+            return Some("token");
+        }
+        let tokenless = matches!(node, TokenEcho::Placeholder | TokenEcho::Absent)
+            && npm == TokenEcho::Absent
+            && !self.steps.iter().any(|s| s.writes_home_npmrc);
+        // Before trusted publishing existed, a job without a token simply forgot it.
+        let oidc_era = self.log_date.as_deref().is_some_and(|d| d >= TRUSTED_PUBLISHING_GA);
+        (tokenless && oidc_era).then_some("oidc")
+    }
+
+    /// Whether npm's target registry differs from the one setup-node wrote auth for.
+    pub fn registry_mismatch(&self) -> Option<bool> {
+        let target = self.publish_registry.as_deref()?;
+        let configured = self
+            .steps
+            .iter()
+            .rev()
+            .filter(|s| s.is_setup_node)
+            .find_map(|s| s.registry_url.as_deref())
+            .and_then(url_host);
+        match configured {
+            Some(c) => Some(c != target),
+            // yarn v1 points npm at its mirror under `yarn run`; no token is for it.
+            None => (target == "registry.yarnpkg.com").then_some(true),
+        }
+    }
+
+    /// The OIDC exchange outcome a tool printed, or auto-provenance (which only a
+    /// successful exchange turns on).
+    pub fn oidc_exchange(&self) -> Option<&'static str> {
+        if self.oidc_exchange.is_some() {
+            return self.oidc_exchange;
+        }
+        let explicit = self.steps.iter().any(|s| s.explicit_provenance);
+        (self.provenance_signed && !explicit && self.npm_oidc() == Some(true)).then_some("ok")
+    }
+
     fn upgrade_state(&self) -> Option<&'static str> {
         self.npm_upgrade.as_ref().map(|(_, ok)| match ok {
             Some(true) => "ok",
@@ -349,6 +434,11 @@ impl Facts {
             "auth_failure" => Some(Value::Bool(self.auth_failure)),
             "publish_step" => self.publish_step_state().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
             "publisher_oidc" => self.publisher_oidc().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
+            "auth_mode" => self.auth_mode().and_then(text),
+            "publish_registry" => self.publish_registry.as_deref().and_then(text),
+            "registry_mismatch" => self.registry_mismatch().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
+            "npm_error_code" => self.npm_error_code.as_deref().and_then(text),
+            "oidc_exchange" => self.oidc_exchange().and_then(text),
             _ => None,
         }
     }
@@ -429,7 +519,66 @@ pub const FACT_LITERALS: &[&str] = &[
     "Verifying OIDC context",
     "[E4",
     "[E5",
+    " - PUT ",
+    "logged in to",
+    // The outcome of a global npm upgrade (`changed 98 packages in 4s`).
+    "packages in ",
+    "package in ",
+    "up to date",
 ];
+
+/// The host (with port) of `http(s)://host[:port]/...`, lowercased.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.trim().split_once("://")?.1;
+    let host = rest.split(['/', ' ', '"', '\'']).next()?.to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+/// The status of `... 404 Not Found - PUT https://...` (also `E404 Not Found`,
+/// `[E404] 404 ...`): the last three-digit word before ` - PUT `.
+fn put_status(s: &str) -> Option<&str> {
+    let before = &s[..s.find(" - PUT ")?];
+    before
+        .split_whitespace()
+        .rev()
+        .map(|w| w.trim_matches(|c: char| c == '[' || c == ']' || c == ':').trim_start_matches('E'))
+        .find(|w| w.len() == 3 && w.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// What an OIDC line says about the exchange, if it is one.
+fn oidc_line(s: &str) -> Option<&'static str> {
+    const OK: &[&str] =
+        &["oidc Successfully retrieved and set token", "OIDC token exchange with the npm registry succeeded"];
+    const SKIPPED: &[&str] = &[
+        "Skipped because incorrect permissions for id-token",
+        "Skipped because no id_token available",
+        "ERR_PNPM_ID_TOKEN_GITHUB_WORKFLOW_INCORRECT_PERMISSIONS",
+        "Unable to get ACTIONS_ID_TOKEN_REQUEST",
+        "Retrieval of GitHub Actions OIDC token failed",
+        "please set workflow permissions for `id-token: write`",
+    ];
+    const FAILED: &[&str] = &[
+        "oidc Failed token exchange request",
+        "oidc Failed because token exchange was missing the token",
+        "oidc Failed to fetch id_token",
+        "ERR_PNPM_AUTH_TOKEN_EXCHANGE",
+        "ERR_PNPM_AUTH_TOKEN_FETCH",
+        "ERR_PNPM_ID_TOKEN_GITHUB_INVALID_RESPONSE",
+        "OIDC token exchange with the npm registry failed",
+        "OIDC token exchange failure",
+        "Registry body response error message",
+    ];
+    let has = |list: &[&str]| list.iter().any(|p| s.contains(p));
+    if has(OK) {
+        Some("ok")
+    } else if has(SKIPPED) {
+        Some("skipped")
+    } else if has(FAILED) {
+        Some("failed")
+    } else {
+        None
+    }
+}
 
 /// Whether `code` occurs in `s` as a word (not inside a longer token such as a hash).
 fn has_word(s: &str, code: &str) -> bool {
@@ -764,6 +913,23 @@ impl FactsBuilder {
             let idx = f.steps.len() - 1;
             f.steps[idx].publishes = true;
         }
+        // Where npm published or wanted auth, and the error code it ended with.
+        for marker in ["Publishing to ", "logged in to ", " - PUT "] {
+            if let Some(host) = s.find(marker).and_then(|i| url_host(&s[i + marker.len()..])) {
+                f.publish_registry = Some(host);
+            }
+        }
+        if let Some(i) = s.find("npm ERR! code ").or_else(|| s.find("npm error code ")) {
+            let rest = s[i..].splitn(4, ' ').nth(3).unwrap_or("");
+            if let Some(code) = rest.split_whitespace().next() {
+                f.npm_error_code = Some(code.to_string());
+            }
+        } else if let Some(status) = put_status(s) {
+            f.npm_error_code = Some(format!("E{status}"));
+        }
+        if let Some(outcome) = oidc_line(s) {
+            f.oidc_exchange = Some(outcome);
+        }
         if s.contains("Skipped OIDC")
             || s.contains("✅ Published package")
             || s.contains("ERR_PNPM_FAILED_TO_PUBLISH")
@@ -939,5 +1105,99 @@ mod tests {
         assert_eq!(fact(&facts_of("➤ YN0033: No authentication configured for request"), "publisher_oidc"), None);
         assert!(!runs_pnpm_publish("pnpm run publish"));
         assert!(runs_pnpm_publish("pnpm --filter @a/b publish --access public"));
+    }
+
+    const PUBLISH_STEP: &str =
+        "##[group]Run npm publish\n\x1b[36;1mnpm publish\x1b[0m\nshell: /usr/bin/bash -e {0}\nenv:\n";
+    const FAILED: &str = "##[endgroup]\nnpm error code E404\nnpm error A complete log of this run can be found in: /home/runner/.npm/_logs/2026-01-05T10_11_41_533Z-debug-0.log\n##[error]Process completed with exit code 1.";
+
+    #[test]
+    fn auth_mode_tells_oidc_from_token_jobs() {
+        let with_env = |env: &str| facts_of(&format!("{PUBLISH_STEP}{env}{FAILED}"));
+        let mode = |f: &Facts| fact(f, "auth_mode");
+        assert_eq!(mode(&with_env("  NODE_AUTH_TOKEN: ***\n")).as_deref(), Some("token"));
+        assert_eq!(
+            mode(&with_env("  NPM_TOKEN: ***\n  NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX\n")).as_deref(),
+            Some("token")
+        );
+        // No real token reached the step, after trusted publishing existed: only OIDC could work.
+        assert_eq!(mode(&with_env("  NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX\n")).as_deref(), Some("oidc"));
+        assert_eq!(mode(&with_env("  CI: true\n")).as_deref(), Some("oidc"));
+        assert_eq!(mode(&facts_of(&format!("##[group]Run npm publish\n{FAILED}"))).as_deref(), Some("oidc"));
+        // An empty token says nothing about intent; before 2025-07-31 a missing token was just missing.
+        assert_eq!(mode(&with_env("  NODE_AUTH_TOKEN: \n")), None);
+        let old = format!(
+            "{PUBLISH_STEP}  NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX\n{}",
+            FAILED.replace("2026-01-05", "2024-03-01")
+        );
+        assert_eq!(mode(&facts_of(&old)), None);
+        // Named OIDC wins over a leftover secret; a fragment tells nothing.
+        let named = format!(
+            "##[group]GITHUB_TOKEN Permissions\nIdToken: write\n##[endgroup]\n{PUBLISH_STEP}  NODE_AUTH_TOKEN: ***\n{FAILED}"
+        );
+        assert_eq!(mode(&facts_of(&named)).as_deref(), Some("oidc"));
+        assert_eq!(mode(&facts_of("npm error code E404")), None);
+    }
+
+    #[test]
+    fn registry_mismatch_compares_hosts() {
+        let log = |url: &str, target: &str| {
+            facts_of(&format!(
+                "##[group]Run actions/setup-node@v4\nwith:\n  registry-url: {url}\n##[endgroup]\nnpm error need auth This command requires you to be logged in to {target}"
+            ))
+        };
+        let mismatch = |f: &Facts| fact(f, "registry_mismatch");
+        assert_eq!(
+            mismatch(&log("https://registry.npmjs.org", "https://registry.yarnpkg.com/")).as_deref(),
+            Some("yes")
+        );
+        assert_eq!(mismatch(&log("https://npm.pkg.github.com", "https://registry.npmjs.org/")).as_deref(), Some("yes"));
+        assert_eq!(mismatch(&log("https://registry.npmjs.org/", "https://registry.npmjs.org/")).as_deref(), Some("no"));
+        let pasted = |target: &str| {
+            facts_of(&format!("npm ERR! need auth This command requires you to be logged in to {target}"))
+        };
+        assert_eq!(mismatch(&pasted("https://registry.yarnpkg.com")).as_deref(), Some("yes"));
+        assert_eq!(mismatch(&pasted("https://registry.npmjs.org/")), None);
+        let put = facts_of("npm notice Publishing to https://npm.pkg.github.com/ with tag latest and default access");
+        assert_eq!(fact(&put, "publish_registry").as_deref(), Some("npm.pkg.github.com"));
+    }
+
+    #[test]
+    fn npm_error_code_is_the_last_code_or_put_status() {
+        let code = |log: &str| fact(&facts_of(log), "npm_error_code");
+        assert_eq!(code("npm ERR! code ENEEDAUTH").as_deref(), Some("ENEEDAUTH"));
+        assert_eq!(code("🦋  error npm error code E404").as_deref(), Some("E404"));
+        assert_eq!(code("npm notice Access token expired or revoked. Please try logging in again.\nnpm error 404 Not Found - PUT https://registry.npmjs.org/@a%2fb").as_deref(), Some("E404"));
+        assert_eq!(code("🦋  error an error occurred while publishing a: E404 Not Found - PUT https://registry.npmjs.org/a - Not found").as_deref(), Some("E404"));
+        assert_eq!(code("[E404] 404 Not Found - PUT https://registry.npmjs.org/@a%2fb").as_deref(), Some("E404"));
+        assert_eq!(code("npm error code E401\nnpm error code E403").as_deref(), Some("E403"));
+        assert_eq!(code("npm error 404 Not Found - GET https://registry.npmjs.org/a - Not found"), None);
+    }
+
+    #[test]
+    fn oidc_exchange_from_tool_lines_or_auto_provenance() {
+        let exchange = |log: &str| fact(&facts_of(log), "oidc_exchange");
+        assert_eq!(exchange("npm verbose oidc Failed token exchange request with body message: OIDC token exchange error - package not found").as_deref(), Some("failed"));
+        assert_eq!(
+            exchange("npm silly oidc Skipped because incorrect permissions for id-token within GitHub workflow")
+                .as_deref(),
+            Some("skipped")
+        );
+        assert_eq!(exchange("npm verbose oidc Successfully retrieved and set token").as_deref(), Some("ok"));
+        let signed = "npm notice publish Signed provenance statement with source and build information from GitHub Actions\nnpm error 404  The requested resource 'a@1.0.0' could not be found or you do not have permission to access it.";
+        assert_eq!(exchange(signed).as_deref(), Some("ok"));
+        let explicit = format!(
+            "##[group]Run npm publish --provenance\n\x1b[36;1mnpm publish --provenance\x1b[0m\n##[endgroup]\n{signed}"
+        );
+        assert_eq!(exchange(&explicit), None);
+        assert_eq!(exchange("npm error code E404"), None);
+    }
+
+    #[test]
+    fn npm_upgrade_outcome_is_read_from_its_summary() {
+        let log = "##[group]Run npm install -g npm@^11.5.1\n\x1b[36;1mnpm install -g npm@^11.5.1\x1b[0m\n##[endgroup]\nremoved 11 packages, and changed 98 packages in 4s";
+        let f = facts_of(log);
+        assert_eq!(fact(&f, "npm_upgrade").as_deref(), Some("ok"));
+        assert_eq!(fact(&f, "npm_oidc").as_deref(), Some("yes"));
     }
 }
