@@ -270,7 +270,7 @@ impl GitHub {
         loop {
             tries += 1;
             let failure = match self.crab._get(uri).await {
-                Ok(response) => match self.check(response, what, repo).await {
+                Ok(response) => match self.check(response, what, repo, self.settings.retries + 1).await {
                     Ok(response) => return Ok(response),
                     Err(f) => f,
                 },
@@ -314,7 +314,7 @@ impl GitHub {
                 self.crab._post(uri, Some(body)).await
             };
             let failure = match sent {
-                Ok(response) => match self.check(response, what, repo).await {
+                Ok(response) => match self.check(response, what, repo, retries + 1).await {
                     Ok(response) => break response,
                     Err(f) => f,
                 },
@@ -343,6 +343,7 @@ impl GitHub {
         response: http::Response<Body>,
         what: &str,
         repo: &Repo,
+        attempts: u32,
     ) -> Result<http::Response<Body>, Failure> {
         let status = response.status();
         if status.is_success() || status.is_redirection() {
@@ -376,10 +377,10 @@ impl GitHub {
             s if s.is_server_error() => Failure::Retry(GitHubError::Api {
                 what,
                 detail: format!(
-                    "GitHub answered {} {} after {} tries; try again later",
+                    "GitHub answered {} {} after {attempts} {}; try again later",
                     s.as_u16(),
                     message,
-                    self.settings.retries + 1
+                    if attempts == 1 { "try" } else { "tries" }
                 ),
             }),
             s => Failure::Fatal(GitHubError::Api { what, detail: format!("GitHub answered {} {message}", s.as_u16()) }),
@@ -409,7 +410,7 @@ impl GitHub {
 
     async fn download_once(&self, route: &str, what: &str, repo: &Repo, sink: &mut dyn Sink) -> Result<u64, Failure> {
         let response = match self.crab._get(route).await {
-            Ok(r) => self.check(r, what, repo).await?,
+            Ok(r) => self.check(r, what, repo, self.settings.retries + 1).await?,
             Err(e) => return Err(Failure::Retry(self.network(&e))),
         };
         let response = if response.status().is_redirection() {
