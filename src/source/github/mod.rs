@@ -80,10 +80,7 @@ pub fn scan_run(
 ) -> Result<RunScan, GitHubError> {
     let bar = if progress {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {bytes} ({bytes_per_sec})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
+        bar.set_style(ProgressStyle::default_spinner());
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     } else {
@@ -256,6 +253,10 @@ async fn fetch(gh: &GitHub, target: &Target, bar: &ProgressBar) -> Result<Fetche
     };
     let picked = pick(&run, jobs, &target.jobs, &desc)?;
     let n = picked.len();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {bytes} ({bytes_per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_message(format!("downloading the log{} of {n} job{}", plural(n), plural(n)));
     let downloads = futures_util::stream::iter(picked.into_iter().map(|job| async move {
         let mut sink = LogSink::new(bar)?;
