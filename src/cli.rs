@@ -51,6 +51,10 @@ pub enum Command {
     /// List or check the rules.
     #[command(subcommand)]
     Patterns(PatternsCommand),
+    /// Analyse a run and post the report as one comment, kept up to date: on its
+    /// pull requests, else its commit, or a tracking issue (`--issue`).
+    #[command(after_help = crate::bot::COMMENT_EXAMPLES)]
+    Comment(crate::bot::CommentArgs),
 }
 
 #[derive(Debug, Subcommand)]

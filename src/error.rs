@@ -51,6 +51,8 @@ pub enum Error {
     Output(#[source] std::io::Error),
     #[error(transparent)]
     GitHub(#[from] GitHubError),
+    #[error(transparent)]
+    Bot(Box<crate::bot::BotError>),
 }
 
 impl Error {
@@ -61,6 +63,7 @@ impl Error {
             Error::Patterns(_) | Error::Examples(_) => exit::PATTERNS,
             Error::Output(_) => exit::FAILURE,
             Error::GitHub(e) => e.exit_code(),
+            Error::Bot(e) => e.exit_code(),
         }
     }
 }

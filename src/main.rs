@@ -92,6 +92,13 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 )))
             }
         }
+        Command::Comment(args) => {
+            let config = args.resolve()?;
+            let rules = rules(&config.pattern_dirs)?;
+            let outcome = npm_logdoc::bot::comment(&config, &rules, &ArchiveLimits::default())?;
+            write_out(&outcome.render())?;
+            Ok(exit::OK)
+        }
         Command::Patterns(PatternsCommand::Facts) => {
             let mut out = String::new();
             for (name, what) in npm_logdoc::facts::FACT_NAMES {

@@ -29,6 +29,13 @@ static TOKENS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the token regex is valid")
 });
 
+/// A token cut short by an excerpt (`matcher::excerpt` ends a cut line with `…`):
+/// too short for [`TOKENS`], but its prefix is still a secret's start.
+static CUT_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\bnpm_|\bgh[pousr]_|\bgithub_pat_|\beyJ|\bxox[abposr]-|\bAKIA)[A-Za-z0-9_.-]*…$")
+        .expect("the cut-token regex is valid")
+});
+
 /// `key=value` and `key: value` forms whose value is a secret whatever its shape.
 static ASSIGNMENTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -42,6 +49,10 @@ static ASSIGNMENTS: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Values that look like an assignment's secret but are not one.
 fn harmless(value: &str) -> bool {
+    if value.ends_with('…') {
+        // Cut by an excerpt: whatever is left of it may be a secret's start.
+        return false;
+    }
     value == "***"
         || value.starts_with("XXXXX-XXXXX")
         || value.starts_with("${")
@@ -57,6 +68,9 @@ pub fn text(text: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(text);
     if TOKENS.is_match(&out) {
         out = Cow::Owned(TOKENS.replace_all(&out, MASK).into_owned());
+    }
+    if out.ends_with('…') && CUT_TOKEN.is_match(&out) {
+        out = Cow::Owned(CUT_TOKEN.replace(&out, MASK).into_owned());
     }
     if ASSIGNMENTS.is_match(&out) {
         let replaced = ASSIGNMENTS
@@ -152,6 +166,23 @@ mod tests {
                 assert!(!r.contains(secret), "leaked {secret}: {r}");
             }
         }
+    }
+
+    #[test]
+    fn masks_tokens_an_excerpt_cut_short() {
+        for c in [
+            "npm error BBBB npm_ZYXWVUTSRQP…",
+            "x ghp_abcdef…",
+            "id eyJhbGciOiJSUzI1NiJ9.eyJzdWIi…",
+            "//registry.npmjs.org/:_authToken=abc…",
+        ] {
+            let r = text(c);
+            assert!(r.contains(MASK), "not masked: {c} -> {r}");
+            for secret in ["ZYXW", "abcdef", "eyJzdWIi", "abc…"] {
+                assert!(!r.contains(secret), "leaked {secret}: {r}");
+            }
+        }
+        assert_eq!(text("npm error a long line of prose…"), "npm error a long line of prose…");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Workflow commands: one `::error` (or `::warning` for a low-confidence cause) per
-//! diagnosis, most important first, capped at what GitHub shows for a step.
+//! diagnosis (a `::notice` per job when no cause is known), most important first,
+//! capped at what GitHub shows for a step.
 
 use crate::diagnose::Report;
 use crate::pattern::Confidence;
@@ -39,7 +40,8 @@ pub fn render(report: &Report) -> String {
         out.push_str(&format!("::{kind} title={}::{}\n", escape_property(&title), escape_data(&message)));
     }
     if report.diagnoses.is_empty() {
-        for job in &report.jobs {
+        // Notices are capped per step like errors and warnings.
+        for job in report.jobs.iter().take(MAX_ANNOTATIONS) {
             let step = job.failed_step.as_deref().unwrap_or("an unknown step");
             let mut message = format!("No known cause. Job {} failed in {step}.", job.name);
             for e in job.error_lines.iter().take(5) {

@@ -1,0 +1,470 @@
+//! The comment bot: `npm-logdoc comment <run>` analyses a run through the GitHub
+//! source and posts the markdown report where the maintainer looks, once, kept
+//! current. A failed run is reported to its pull requests (the run's own, else the
+//! open ones whose head is the run's commit), else to its commit (a tag push, the
+//! usual release), or with `--issue` to a tracking issue for the workflow. Each
+//! place gets one post, found again by a hidden marker on its first line (and its
+//! author) across every page, edited in place when the diagnosis changes, left
+//! alone when it does not, and marked resolved (or the issue closed) by a later
+//! successful run of the same workflow.
+
+mod body;
+mod marker;
+mod places;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cli::{AnalyzeArgs, Env, PatternArgs};
+use crate::error::exit;
+use crate::pattern::RuleSet;
+use crate::render::Context;
+use crate::source::ArchiveLimits;
+use crate::source::github::{GitHub, GitHubError, RunSource};
+
+pub use body::RunInfo;
+pub use marker::{Marker, State, fingerprint};
+pub use places::{MAX_PULL_REQUESTS, Me, Place};
+
+use places::{Api, Post};
+
+pub const COMMENT_EXAMPLES: &str = "\
+Examples:
+  npm-logdoc comment 1234567890 -R owner/repo --dry-run   show what would be posted, and where
+  npm-logdoc comment https://github.com/owner/repo/actions/runs/1234567890
+  npm-logdoc comment 1234567890 --issue                   open or update the workflow's tracking issue
+  npm-logdoc comment 1234567891 --issue                   a later successful run closes it
+
+The token (GH_TOKEN, else GITHUB_TOKEN) needs `actions: read` to read the logs and, to
+write, `pull-requests: write` (pull requests), `contents: write` (commit comments) or
+`issues: write` (--issue).";
+
+/// Where the report goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// The run's pull requests, else its commit.
+    #[default]
+    Auto,
+    /// The run's pull requests only (nothing when it has none).
+    Pr,
+    /// The run's head commit.
+    Commit,
+    /// A tracking issue for the workflow.
+    Issue,
+}
+
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    /// A run id, or a run URL (`https://github.com/OWNER/REPO/actions/runs/ID[/attempts/N]`).
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// Repository of a run id [default: GITHUB_REPOSITORY, else the `origin` remote].
+    #[arg(short = 'R', long = "repo", value_name = "[HOST/]OWNER/REPO")]
+    pub repo: Option<String>,
+    /// Where to post: the run's pull requests else its commit (`auto`), or only one kind.
+    #[arg(long, value_enum, default_value_t = Mode::Auto)]
+    pub target: Mode,
+    /// Post to a tracking issue for the workflow (`--target issue`): opened on a
+    /// failure, updated on the next, closed by a successful run.
+    #[arg(long, conflicts_with = "target")]
+    pub issue: bool,
+    /// Print what would be posted and where; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read this attempt of the run [default: the latest].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub attempt: Option<u32>,
+    /// GitHub API base URL [default: GITHUB_API_URL, else https://api.github.com].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    #[command(flatten)]
+    pub patterns: PatternArgs,
+}
+
+/// Everything `comment` needs, resolved.
+#[derive(Debug)]
+pub struct BotConfig {
+    /// The run (settings, repository, id, attempt; its failed jobs are read).
+    pub run: RunSource,
+    pub mode: Mode,
+    pub dry_run: bool,
+    pub pattern_dirs: Vec<PathBuf>,
+}
+
+impl CommentArgs {
+    /// Resolves against the process environment (read in `cli.rs`).
+    pub fn resolve(self) -> Result<BotConfig, crate::Error> {
+        let (mode, dry_run) = (self.mode(), self.dry_run);
+        let config = self.analyze_args()?.resolve()?;
+        BotConfig::from_analyze(config, mode, dry_run)
+    }
+
+    /// Resolves against `env`; `origin` is asked for the git remote of a bare run id.
+    pub fn resolve_with(self, env: &Env, origin: &dyn Fn() -> Option<String>) -> Result<BotConfig, crate::Error> {
+        let (mode, dry_run) = (self.mode(), self.dry_run);
+        let config = self.analyze_args()?.resolve_with(env, origin)?;
+        BotConfig::from_analyze(config, mode, dry_run)
+    }
+
+    fn mode(&self) -> Mode {
+        if self.issue { Mode::Issue } else { self.target }
+    }
+
+    /// The same run as `analyze` would read it: the resolution lives in one place.
+    fn analyze_args(self) -> Result<AnalyzeArgs, crate::Error> {
+        if crate::source::github::RunRef::parse(&self.run).is_none() {
+            return Err(crate::Error::Usage(format!(
+                "`{}` is not a run: `comment` takes a run id or a run URL (https://github.com/OWNER/REPO/actions/runs/ID)",
+                self.run
+            )));
+        }
+        Ok(AnalyzeArgs {
+            sources: vec![self.run],
+            repo: self.repo,
+            job: None,
+            all_jobs: false,
+            attempt: self.attempt,
+            api_url: self.api_url,
+            format: None,
+            patterns: self.patterns,
+            example: false,
+        })
+    }
+}
+
+impl BotConfig {
+    fn from_analyze(config: crate::cli::Config, mode: Mode, dry_run: bool) -> Result<BotConfig, crate::Error> {
+        let mut runs = config.runs;
+        if runs.len() != 1 || !config.sources.is_empty() {
+            return Err(crate::Error::Usage("`comment` takes exactly one run id or run URL".into()));
+        }
+        let run = runs.remove(0);
+        if matches!(run.target.jobs, crate::source::github::JobPick::Id(_)) {
+            return Err(crate::Error::Usage("`comment` reports on a whole run: drop the URL's /job/ part".into()));
+        }
+        Ok(BotConfig { run, mode, dry_run, pattern_dirs: config.pattern_dirs })
+    }
+}
+
+/// Errors of the bot's own (the GitHub source's errors pass through as they are).
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    /// 403 on a write: the token lacks the permission for this place.
+    #[error("{}", forbidden(action, repo, message, permission, fine_grained, accepted.as_deref()))]
+    Forbidden {
+        action: String,
+        repo: String,
+        message: String,
+        permission: &'static str,
+        fine_grained: &'static str,
+        accepted: Option<String>,
+    },
+    /// 410 on the issues endpoints.
+    #[error(
+        "issues are disabled in {repo} (410), so there is no tracking issue to write: enable Issues in the repository's settings, or post to the pull request or commit instead (drop --issue)"
+    )]
+    IssuesDisabled { repo: String },
+}
+
+impl From<BotError> for crate::Error {
+    fn from(e: BotError) -> crate::Error {
+        crate::Error::Bot(Box::new(e))
+    }
+}
+
+impl BotError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            BotError::Forbidden { .. } => exit::FORBIDDEN,
+            BotError::IssuesDisabled { .. } => exit::GITHUB,
+        }
+    }
+}
+
+fn forbidden(
+    action: &str,
+    repo: &str,
+    message: &str,
+    permission: &str,
+    fine_grained: &str,
+    accepted: Option<&str>,
+) -> String {
+    let (key, level) = permission.split_once(": ").unwrap_or((permission, "write"));
+    let says = match accepted.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => format!(" (GitHub says it accepts `{}`)", a.replace('=', ": ")),
+        None => String::new(),
+    };
+    format!(
+        "GitHub refused to {action} in {repo} (403 {message}): the token needs `{permission}`{says}; \
+         in the workflow, add `permissions: {{ {key}: {level} }}` to the job; a fine-grained token needs \
+         \"{fine_grained}\"; a run started by `pull_request` from a fork gets a read-only token whatever \
+         it asks for, so post from a `workflow_run` workflow instead"
+    )
+}
+
+/// What was (or, in a dry run, would be) done at one place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Done {
+    Created,
+    Updated,
+    /// The posted diagnosis is the same: no write.
+    Unchanged,
+    /// A failure comment was edited to say it is resolved.
+    Resolved,
+    /// The tracking issue was closed with a note.
+    Closed,
+    /// A success found no failure comment to resolve.
+    NothingToResolve,
+}
+
+/// One place's result.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub place: Place,
+    pub done: Done,
+    pub url: Option<String>,
+    /// The body written (or that would be written).
+    pub body: Option<String>,
+}
+
+/// What `comment` did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub repo: String,
+    pub run_id: u64,
+    pub dry_run: bool,
+    pub posted: Vec<Posted>,
+    /// Why nothing was posted, when nothing was.
+    pub note: Option<String>,
+}
+
+impl Outcome {
+    /// The lines printed on standard output (with each body in a dry run).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if self.dry_run {
+            let _ = writeln!(
+                out,
+                "npm-logdoc comment: dry run for run {} of {}; nothing is written",
+                self.run_id, self.repo
+            );
+        }
+        if let Some(note) = &self.note {
+            let _ = writeln!(out, "{note}");
+        }
+        for p in &self.posted {
+            let place = p.place.describe();
+            let would = if self.dry_run { "would " } else { "" };
+            let what = match (&p.done, self.dry_run) {
+                (Done::Created, false) => "created a comment".to_string(),
+                (Done::Created, true) => "create a comment".to_string(),
+                (Done::Updated, false) => "updated the comment".to_string(),
+                (Done::Updated, true) => "update the comment".to_string(),
+                (Done::Resolved, false) => "marked the comment resolved".to_string(),
+                (Done::Resolved, true) => "mark the comment resolved".to_string(),
+                (Done::Closed, false) => "closed the issue with a note".to_string(),
+                (Done::Closed, true) => "close the issue with a note".to_string(),
+                (Done::Unchanged, _) => "unchanged: same diagnosis, nothing written".to_string(),
+                (Done::NothingToResolve, _) => "no failure comment to resolve".to_string(),
+            };
+            let would = if matches!(p.done, Done::Unchanged | Done::NothingToResolve) { "" } else { would };
+            let url = p.url.as_deref().map(|u| format!(": {u}")).unwrap_or_default();
+            let _ = writeln!(out, "{place}: {would}{what}{url}");
+            if self.dry_run {
+                if let Some(body) = &p.body {
+                    let _ = writeln!(
+                        out,
+                        "----- body ({} characters) -----\n{body}\n----- end -----",
+                        body.chars().count()
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Runs the bot for `config`: reads the run, analyses it when it failed, and
+/// writes (unless `dry_run`) to each place.
+pub fn comment(config: &BotConfig, rules: &RuleSet, limits: &ArchiveLimits) -> Result<Outcome, crate::Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::Error::GitHub(GitHubError::TempFile(e)))?;
+    let gh = {
+        let _inside = runtime.enter();
+        GitHub::new(config.run.settings.clone())?
+    };
+    let target = &config.run.target;
+    let api = Api { gh: &gh, repo: &target.repo };
+    let meta = runtime.block_on(api.run(target.run_id, target.attempt))?;
+    let info = RunInfo {
+        name: meta.name.clone(),
+        path: meta.path.clone(),
+        html_url: meta.html_url.clone(),
+        head_sha: meta.head_sha.clone(),
+    };
+    let mut outcome = Outcome {
+        repo: target.repo.to_string(),
+        run_id: target.run_id,
+        dry_run: config.dry_run,
+        posted: Vec::new(),
+        note: None,
+    };
+    if meta.status.as_deref() != Some("completed") {
+        return Err(GitHubError::InProgress {
+            what: format!("run {} of {}", target.run_id, target.repo),
+            hint: "comment when it completes (in a workflow: `on: workflow_run: types: [completed]`)".into(),
+        }
+        .into());
+    }
+    let conclusion = meta.conclusion.clone().unwrap_or_default();
+    match conclusion.as_str() {
+        "failure" | "timed_out" | "startup_failure" => {
+            // The analysis runs its own runtime; ours is idle meanwhile.
+            let analysis = crate::analyze(&[], std::slice::from_ref(&config.run), false, rules, limits)?;
+            let report = crate::redact::report(&analysis.report);
+            let marker =
+                Marker { workflow: info.workflow_key(), state: State::Failing, fingerprint: fingerprint(&report) };
+            let cx = Context { run_url: analysis.run_url, job_urls: analysis.job_urls, width: None };
+            let text = body::failing(&report, &cx, &marker);
+            let title = body::issue_title(&info);
+            runtime.block_on(report_failure(&api, config, &meta, &marker, &text, &title, &mut outcome))?;
+        }
+        "success" => {
+            let marker = Marker { workflow: info.workflow_key(), state: State::Resolved, fingerprint: String::new() };
+            runtime.block_on(resolve(&api, config, &meta, &info, &marker, &mut outcome))?;
+        }
+        other => {
+            outcome.note = Some(format!(
+                "run {} of {} concluded `{other}`: neither a failure to report nor a success that resolves one; nothing posted",
+                target.run_id, target.repo
+            ));
+        }
+    }
+    Ok(outcome)
+}
+
+/// The pull requests of the run: GitHub's link, else the open ones headed by its commit.
+async fn pull_requests(api: &Api<'_>, meta: &places::RunMeta) -> Result<Vec<u64>, crate::Error> {
+    let mut prs: Vec<u64> = meta.pull_requests.iter().map(|p| p.number).collect();
+    if prs.is_empty() {
+        if let Some(sha) = &meta.head_sha {
+            prs = api.pulls_of_commit(sha).await?;
+        }
+    }
+    prs.sort_unstable();
+    prs.dedup();
+    prs.truncate(MAX_PULL_REQUESTS);
+    Ok(prs)
+}
+
+/// The first post at a place that is the bot's own for this workflow.
+fn ours<'p>(posts: &'p [Post], me: &Me, marker: &Marker) -> Vec<(&'p Post, Marker)> {
+    posts.iter().filter(|p| me.wrote(p)).filter_map(|p| marker.same_workflow(&p.body).map(|m| (p, m))).collect()
+}
+
+async fn report_failure(
+    api: &Api<'_>,
+    config: &BotConfig,
+    meta: &places::RunMeta,
+    marker: &Marker,
+    text: &str,
+    title: &str,
+    outcome: &mut Outcome,
+) -> Result<(), crate::Error> {
+    let commit = || meta.head_sha.clone().map(Place::Commit);
+    let places: Vec<Place> = match config.mode {
+        Mode::Issue => vec![Place::Issue],
+        Mode::Commit => commit().into_iter().collect(),
+        Mode::Pr => pull_requests(api, meta).await?.into_iter().map(Place::PullRequest).collect(),
+        Mode::Auto => {
+            let prs = pull_requests(api, meta).await?;
+            if prs.is_empty() {
+                commit().into_iter().collect()
+            } else {
+                prs.into_iter().map(Place::PullRequest).collect()
+            }
+        }
+    };
+    if places.is_empty() {
+        outcome.note = Some(match config.mode {
+            Mode::Pr => {
+                "the run has no open pull request; nothing posted (use --target auto to fall back to the commit)".into()
+            }
+            _ => "GitHub gave no head commit for the run; nothing posted".into(),
+        });
+        return Ok(());
+    }
+    let me = api.me().await?;
+    for place in places {
+        let posts = api.list(&place).await?;
+        let found = ours(&posts, &me, marker);
+        let posted = match found.first() {
+            Some((post, old))
+                if old.state == State::Failing && (old.fingerprint == marker.fingerprint || post.body == text) =>
+            {
+                Posted { place, done: Done::Unchanged, url: post.url.clone(), body: None }
+            }
+            Some((post, _)) => {
+                let url = if config.dry_run { post.url.clone() } else { api.update(&place, post.id, text).await?.url };
+                Posted { place, done: Done::Updated, url, body: Some(text.to_string()) }
+            }
+            None => {
+                let url = if config.dry_run { None } else { api.create(&place, text, title).await?.url };
+                Posted { place, done: Done::Created, url, body: Some(text.to_string()) }
+            }
+        };
+        outcome.posted.push(posted);
+    }
+    Ok(())
+}
+
+async fn resolve(
+    api: &Api<'_>,
+    config: &BotConfig,
+    meta: &places::RunMeta,
+    info: &RunInfo,
+    marker: &Marker,
+    outcome: &mut Outcome,
+) -> Result<(), crate::Error> {
+    let places: Vec<Place> = match config.mode {
+        Mode::Issue => vec![Place::Issue],
+        Mode::Commit => vec![Place::AnyCommit],
+        Mode::Pr => pull_requests(api, meta).await?.into_iter().map(Place::PullRequest).collect(),
+        Mode::Auto => {
+            let prs = pull_requests(api, meta).await?;
+            if prs.is_empty() { vec![Place::AnyCommit] } else { prs.into_iter().map(Place::PullRequest).collect() }
+        }
+    };
+    if places.is_empty() {
+        outcome.note = Some("the run has no open pull request; nothing to resolve".into());
+        return Ok(());
+    }
+    let me = api.me().await?;
+    for place in places {
+        let posts = api.list(&place).await?;
+        let found = ours(&posts, &me, marker);
+        let failing: Vec<&(&Post, Marker)> = found.iter().filter(|(_, m)| m.state == State::Failing).collect();
+        if failing.is_empty() {
+            outcome.posted.push(Posted { place, done: Done::NothingToResolve, url: None, body: None });
+            continue;
+        }
+        // A tracking issue and a pull request have one post; earlier commits may each have one.
+        let take = if place == Place::AnyCommit { failing.len() } else { 1 };
+        for (post, old) in failing.into_iter().take(take) {
+            if place == Place::Issue {
+                let note = body::closing_note(info);
+                let url = if config.dry_run { post.url.clone() } else { api.close_issue(post.id, &note).await?.url };
+                outcome.posted.push(Posted { place: place.clone(), done: Done::Closed, url, body: Some(note) });
+                continue;
+            }
+            let text = body::resolved(&post.body, info, old);
+            let url = if config.dry_run { post.url.clone() } else { api.update(&place, post.id, &text).await?.url };
+            outcome.posted.push(Posted { place: place.clone(), done: Done::Resolved, url, body: Some(text) });
+        }
+    }
+    Ok(())
+}
