@@ -471,7 +471,7 @@ fn a_successful_run_marks_the_comment_resolved_once() {
     assert!(body.contains("## npm-logdoc: resolved"), "{body}");
     assert!(body.contains("A later run of **Release** (`release.yml`) succeeded"), "{body}");
     assert!(body.contains("actions/runs/104"), "{body}");
-    assert!(body.contains("This comment reported: ~~"), "{body}");
+    assert!(body.contains(&format!("This comment reported: ~~`{}`~~", e422().1)), "{body}");
     assert_eq!(gh.writes().len(), 2);
 
     // Another success: already resolved, nothing written.
@@ -767,11 +767,14 @@ fn hostile_log() -> String {
     lines.join("\n") + "\n"
 }
 
+/// A job name is text too (a pull request can change the workflow that names it).
+const JOB: &str = "publish @org/team <img src=x> ![t](https://evil.example/p.png) [x](https://evil.example) &#64;org";
+
 #[test]
 fn hostile_log_text_cannot_leak_ping_inject_or_forge_the_marker() {
     let gh = Fake::new();
     let log = hostile_log();
-    gh.run(601, "failure", &[PR], SHA, &[JobSpec { id: 6011, name: "publish @org/team <img src=x>", log: &log }]);
+    gh.run(601, "failure", &[PR], SHA, &[JobSpec { id: 6011, name: JOB, log: &log }]);
     gh.comment(601, Mode::Auto).unwrap();
     let body = body_of(&gh.thread(&format!("issue/{PR}"))[0]);
 
@@ -795,10 +798,16 @@ fn hostile_log_text_cannot_leak_ping_inject_or_forge_the_marker() {
     assert_eq!(Marker::parse(&body).unwrap().state, State::Failing);
 
     // Rendered markdown: no mention, issue link, tag or comment.
-    let prose = outside_fences(&body);
-    for bad in ["@org", "@octocat", "#123", "<img", "<script", "<!-- npm-logdoc:v1 workflow=x"] {
+    // (Escaped brackets are text, not link syntax: leave them out of the search.)
+    let prose = outside_fences(&body).replace("\\[", "").replace("\\]", "");
+    for bad in
+        ["@org", "@octocat", "#123", "<img", "<script", "<!-- npm-logdoc:v1 workflow=x", "&#64;", "](https://evil"]
+    {
         assert!(!prose.contains(bad), "{bad} outside a fence:\n{prose}");
     }
+    // The only links are the run's and the job's.
+    assert_eq!(prose.matches("](").count(), 1, "{prose}");
+    assert!(body.contains("!\\[t\\](https://evil.example/p.png) \\[x\\](https://evil.example) &amp;#"), "{body}");
     // The backtick run stays inside a fence longer than itself.
     assert!(body.contains("````````"), "the text is kept");
     let fence = body.lines().find(|l| l.starts_with('`') && l.ends_with("text")).unwrap();

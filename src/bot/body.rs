@@ -54,12 +54,35 @@ pub fn resolved(old_body: &str, run: &RunInfo, marker: &Marker) -> String {
         body.push_str(&format!(": <{url}>"));
     }
     body.push_str(".\n");
-    // The heading the failure comment had (re-made inert: it is read back from GitHub).
-    if let Some(title) = old_body.lines().find_map(|l| l.strip_prefix("## npm-logdoc: ")) {
-        body.push_str(&format!("\nThis comment reported: ~~{}~~\n", inert(title.trim())));
+    // What the failure comment reported: its cause ids (read back from GitHub, so
+    // only strings shaped like an id are taken).
+    let ids = reported_ids(old_body);
+    if !ids.is_empty() {
+        let ids: Vec<String> = ids.iter().map(|id| format!("~~`{id}`~~")).collect();
+        body.push_str(&format!("\nThis comment reported: {}\n", ids.join(", ")));
     }
     body.push_str(&format!("\n<sub>npm-logdoc {VERSION}</sub>\n"));
     body
+}
+
+/// The cause ids of a report body: each cause's line starts with `` `family/name` · ``.
+fn reported_ids(body: &str) -> Vec<String> {
+    let is_id = |s: &str| {
+        s.split_once('/').is_some_and(|(f, n)| {
+            let ok =
+                |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            ok(f) && ok(n)
+        })
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for line in body.lines() {
+        let Some(rest) = line.strip_prefix('`') else { continue };
+        let Some((id, tail)) = rest.split_once('`') else { continue };
+        if tail.starts_with(" · confidence") && is_id(id) && !ids.iter().any(|i| i == id) {
+            ids.push(id.to_string());
+        }
+    }
+    ids
 }
 
 /// The tracking issue's title.

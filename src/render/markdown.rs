@@ -28,35 +28,83 @@ impl Default for Options {
 const ZWSP: char = '\u{200B}';
 
 /// Makes untrusted text safe outside a code block: no mentions, no issue links, no
-/// HTML, no fence openers.
+/// HTML (tags, comments, entities), no links or images, no fence openers.
+///
+/// Inline code spans (one or two backticks, closed on the same line) are kept as
+/// they are, since GitHub renders nothing inside them (`npm view <package>` shows
+/// as written); everything else is escaped.
 pub fn inert(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    let mut prev: Option<char> = None;
-    let mut backticks = 0;
-    for c in text.chars() {
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some((span, after)) = code_span(rest) {
+            out.push_str(&break_fences(span));
+            rest = after;
+            continue;
+        }
+        let c = rest.chars().next().expect("rest is not empty");
+        let n = if c == '`' { rest.len() - rest.trim_start_matches('`').len() } else { c.len_utf8() };
         match c {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            // `&#64;org` would render as a mention, `&lt;` as a tag's start.
+            '&' => out.push_str("&amp;"),
+            // `[text](url)`, `![img](url)`; a backslash could undo the escape.
+            '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
             '@' | '#' => {
                 out.push(c);
                 out.push(ZWSP);
             }
-            '`' => {
-                backticks += 1;
-                if backticks == 3 {
-                    out.push(ZWSP);
-                    backticks = 1;
-                }
-                out.push(c);
-            }
+            '`' => out.push_str(&break_fences(&rest[..n])),
             _ => out.push(c),
         }
-        if c != '`' {
+        rest = &rest[n..];
+    }
+    out
+}
+
+/// An inline code span at the start of `text`: a run of one or two backticks closed
+/// by a run of the same length on the same line; `(span, rest)`.
+fn code_span(text: &str) -> Option<(&str, &str)> {
+    let open = text.len() - text.trim_start_matches('`').len();
+    if !(1..=2).contains(&open) {
+        return None;
+    }
+    let line_end = text.find('\n').unwrap_or(text.len());
+    let mut i = open;
+    while i < line_end {
+        let run = text[i..line_end].len() - text[i..line_end].trim_start_matches('`').len();
+        if run == 0 {
+            i += text[i..].chars().next().map_or(1, char::len_utf8);
+        } else if run == open {
+            return (i > open).then(|| text.split_at(i + run));
+        } else {
+            i += run;
+        }
+    }
+    None
+}
+
+/// Runs of three or more backticks get a zero-width space after every second one,
+/// so they can never open or close a fence.
+fn break_fences(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut backticks = 0;
+    for c in text.chars() {
+        if c == '`' {
+            backticks += 1;
+            if backticks == 3 {
+                out.push(ZWSP);
+                backticks = 1;
+            }
+        } else {
             backticks = 0;
         }
-        prev = Some(c);
+        out.push(c);
     }
-    let _ = prev;
     out
 }
 
@@ -189,6 +237,25 @@ mod tests {
         let f = fenced("a ```` b", "");
         assert!(f.starts_with("`````\n"), "{f}");
         assert!(f.ends_with("\n`````\n"));
+    }
+
+    #[test]
+    fn code_spans_are_kept_and_text_around_them_escaped() {
+        assert_eq!(inert("run `npm view <package>` & check"), "run `npm view <package>` &amp; check");
+        assert_eq!(inert("``a ` b`` <x>"), "``a ` b`` &lt;x&gt;");
+        // Unclosed, or closed on another line: not a span, so escaped.
+        assert_eq!(inert("`<b> @x"), "`&lt;b&gt; @\u{200B}x");
+        assert_eq!(inert("`a\n<!-- x`"), "`a\n&lt;!-- x`");
+        assert_eq!(inert("``"), "``");
+    }
+
+    #[test]
+    fn links_images_entities_and_escapes_are_inert() {
+        let s = inert("![x](https://evil.example/t.png) [click](https://evil.example) &#64;org \\[y]");
+        assert!(!s.replace("\\]", "").contains("]("), "no unescaped link: {s}");
+        assert!(s.contains("\\[click\\]"), "{s}");
+        assert!(s.starts_with("!\\[x\\]") && s.contains("&amp;#"), "{s}");
+        assert!(s.contains("\\\\\\[y\\]"), "{s}");
     }
 
     #[test]
