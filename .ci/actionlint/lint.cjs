@@ -12,6 +12,10 @@
 // Exits 1 with every problem listed, 0 when all is clean.
 "use strict";
 
+// Go's wasm_exec.js needs Web Crypto as a global, which Node only has from 19 on
+// (Debian's nodejs, the fallback in .ci/run, may be 18).
+if (!globalThis.crypto) globalThis.crypto = require("node:crypto").webcrypto;
+
 const fs = require("node:fs");
 const path = require("node:path");
 const yaml = require("js-yaml");
