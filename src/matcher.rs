@@ -110,6 +110,8 @@ pub struct Matcher {
     /// For each literal of `ac`: the unique signals it stands for.
     literal_signals: Vec<Vec<u32>>,
     literal_is_context: Vec<bool>,
+    /// The literal is one of [`FACT_LITERALS`]: facts read the lines it is in.
+    literal_is_fact: Vec<bool>,
     signals: Vec<UniqueSignal>,
     /// For each rule (in rule-set order), its signals' indexes into `signals`.
     pub rule_signals: Vec<Vec<u32>>,
@@ -155,8 +157,9 @@ impl Matcher {
             }
             rule_signals.push(mine);
         }
+        let mut fact_literals = Vec::new();
         for lit in FACT_LITERALS {
-            literal_index(lit, &mut literals, &mut literal_signals, &mut literal_is_context);
+            fact_literals.push(literal_index(lit, &mut literals, &mut literal_signals, &mut literal_is_context));
         }
         for lit in CONTEXT_LITERALS {
             let i = literal_index(lit, &mut literals, &mut literal_signals, &mut literal_is_context);
@@ -169,7 +172,9 @@ impl Matcher {
             .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&literals))
             .expect("literals are plain strings, which always build");
         let prefilter = LineFilter::new(&literals);
-        Matcher { prefilter, ac, literal_signals, literal_is_context, signals, rule_signals }
+        let mut literal_is_fact = vec![false; literals.len()];
+        fact_literals.into_iter().for_each(|i| literal_is_fact[i] = true);
+        Matcher { prefilter, ac, literal_signals, literal_is_context, literal_is_fact, signals, rule_signals }
     }
 
     /// Number of distinct signals after de-duplication across rules.
@@ -350,10 +355,9 @@ impl JobScanner<'_> {
             }
         }
         let text = normalize::text(&self.norm);
-        let kind = state.structure.classify(&text, prefix.script_echo);
-        state.facts.line(&Line { number, text: &text, kind });
-        let step = state.facts.current_step();
 
+        // Which literals the cleaned line holds: its candidate signals, and
+        // whether facts or the "no known cause" context want it.
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
@@ -361,9 +365,11 @@ impl JobScanner<'_> {
         }
         self.candidates.clear();
         let mut context = false;
+        let mut fact = false;
         for m in self.m.ac.find_overlapping_iter(text.as_bytes()) {
             let lit = m.pattern().as_usize();
             context |= self.m.literal_is_context[lit];
+            fact |= self.m.literal_is_fact[lit];
             for &sig in &self.m.literal_signals[lit] {
                 if self.stamp[sig as usize] != self.generation {
                     self.stamp[sig as usize] = self.generation;
@@ -371,6 +377,13 @@ impl JobScanner<'_> {
                 }
             }
         }
+        let kind = state.structure.classify(&text, prefix.script_echo);
+        // Facts read only the lines of their own literals (FACT_LITERALS says
+        // so); a line that is here for a rule's literal alone costs them nothing.
+        if fact {
+            state.facts.line(&Line { number, text: &text, kind });
+        }
+        let step = state.facts.current_step();
         let is_output = kind == LineKind::Output;
         for &sig in &self.candidates {
             let signal = &self.m.signals[sig as usize];
