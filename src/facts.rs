@@ -166,6 +166,10 @@ pub struct Facts {
     /// (no id-token). Only verbose npm, pnpm 11 and semantic-release print it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oidc_exchange: Option<&'static str>,
+    /// The method of the last `<status> <text> - <METHOD> <url>` error line:
+    /// `GET` (a lookup or install) or `PUT` (the publish itself), ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_method: Option<&'static str>,
     pub lines: u64,
 }
 
@@ -254,6 +258,10 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
         "yes/no: publish_registry differs from the host of setup-node's registry-url (yes also for registry.yarnpkg.com, yarn v1's override, when no registry-url is known)",
     ),
     ("npm_error_code", "the last npm error code (`code E404`, `ENEEDAUTH`, ...), else E<status> of a `- PUT` line"),
+    (
+        "failed_method",
+        "GET, PUT, ...: the method of the last `<status> <text> - <METHOD> <url>` line npm printed (GET: a lookup or install failed last; PUT: the publish)",
+    ),
     (
         "oidc_exchange",
         "ok / failed / skipped: the OIDC exchange as a tool reported it (verbose npm `oidc` lines, pnpm 11 `Skipped OIDC`, semantic-release); ok also for provenance signed without explicit provenance by an npm that can do OIDC",
@@ -439,6 +447,7 @@ impl Facts {
             "registry_mismatch" => self.registry_mismatch().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
             "npm_error_code" => self.npm_error_code.as_deref().and_then(text),
             "oidc_exchange" => self.oidc_exchange().and_then(text),
+            "failed_method" => self.failed_method.and_then(text),
             _ => None,
         }
     }
@@ -520,6 +529,7 @@ pub const FACT_LITERALS: &[&str] = &[
     "[E4",
     "[E5",
     " - PUT ",
+    " - GET ",
     "logged in to",
     // The outcome of a global npm upgrade (`changed 98 packages in 4s`).
     "packages in ",
@@ -543,6 +553,18 @@ fn put_status(s: &str) -> Option<&str> {
         .rev()
         .map(|w| w.trim_matches(|c: char| c == '[' || c == ']' || c == ':').trim_start_matches('E'))
         .find(|w| w.len() == 3 && w.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// The method of a registry error line `404 Not Found - GET https://...`.
+fn failed_request_method(s: &str) -> Option<&'static str> {
+    ["GET", "PUT", "POST", "DELETE", "HEAD"].into_iter().find(|m| {
+        s.find(&format!(" - {m} http")).is_some_and(|i| {
+            s[..i].split_whitespace().any(|w| {
+                let w = w.trim_matches(|c: char| c == '[' || c == ']' || c == ':').trim_start_matches('E');
+                w.len() == 3 && w.starts_with(['4', '5']) && w.bytes().all(|c| c.is_ascii_digit())
+            })
+        })
+    })
 }
 
 /// What an OIDC line says about the exchange, if it is one.
@@ -926,9 +948,20 @@ impl FactsBuilder {
             }
         } else if let Some(status) = put_status(s) {
             f.npm_error_code = Some(format!("E{status}"));
+        } else if let Some(code) = s.strip_prefix("lerna ERR! ").and_then(|r| r.split_whitespace().next()) {
+            // lerna's own summary of npm's failure: `lerna ERR! E404 Not found`.
+            if code.len() > 2
+                && code.starts_with('E')
+                && code.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            {
+                f.npm_error_code = Some(code.to_string());
+            }
         }
         if let Some(outcome) = oidc_line(s) {
             f.oidc_exchange = Some(outcome);
+        }
+        if let Some(method) = failed_request_method(s) {
+            f.failed_method = Some(method);
         }
         if s.contains("Skipped OIDC")
             || s.contains("✅ Published package")
@@ -1172,6 +1205,20 @@ mod tests {
         assert_eq!(code("[E404] 404 Not Found - PUT https://registry.npmjs.org/@a%2fb").as_deref(), Some("E404"));
         assert_eq!(code("npm error code E401\nnpm error code E403").as_deref(), Some("E403"));
         assert_eq!(code("npm error 404 Not Found - GET https://registry.npmjs.org/a - Not found"), None);
+        assert_eq!(code("lerna ERR! E404 Not found").as_deref(), Some("E404"));
+        assert_eq!(code("lerna ERR! errno \"undefined\" is not a valid exit code"), None);
+    }
+
+    #[test]
+    fn failed_method_is_the_last_failing_request() {
+        let method = |log: &str| fact(&facts_of(log), "failed_method");
+        let view = "npm error 404 Not Found - GET https://registry.npmjs.org/new-pkg - Not found";
+        let put = "npm error 404 Not Found - PUT https://registry.npmjs.org/new-pkg - Not found";
+        assert_eq!(method(view).as_deref(), Some("GET"));
+        assert_eq!(method(&format!("{view}\n{put}")).as_deref(), Some("PUT"));
+        assert_eq!(method("[E404] 404 Not Found - PUT https://registry.npmjs.org/@a%2fb").as_deref(), Some("PUT"));
+        assert_eq!(method("npm http fetch GET 200 https://registry.npmjs.org/a 120ms"), None);
+        assert_eq!(method("npm error code E404"), None);
     }
 
     #[test]
