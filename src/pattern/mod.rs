@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod expr;
+pub mod literal;
 pub mod template;
 
 use std::collections::{BTreeMap, HashSet};
@@ -305,6 +306,9 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
                     "literal `{literal}` is too short to prefilter on (3 bytes at least, or say why in `weak_literal`)"
                 ),
             );
+        }
+        if let Some(why) = literal::too_common(literal).filter(|_| s.weak_literal.is_none()) {
+            cx.at(s.literal.span(), format!("{why}: choose a more specific literal, or say why in `weak_literal`"));
         }
         if literal.contains('\n') {
             cx.at(s.literal.span(), "a literal is matched within one line and cannot contain a newline");
