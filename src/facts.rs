@@ -148,6 +148,9 @@ pub struct Facts {
     /// The workflow means to publish with OIDC (id-token permission seen, an OIDC
     /// mention in a script, a tool's OIDC line).
     pub oidc_intended: bool,
+    /// OIDC is named by a script or a tool (not only implied by `IdToken: write`,
+    /// which provenance needs too).
+    pub oidc_named: bool,
     /// The publish stopped for want of a usable credential (see [`is_auth_failure`]).
     pub auth_failure: bool,
     /// pnpm >= 11 printed its own publish lines (native publish with its own OIDC).
@@ -247,7 +250,7 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
     ),
     (
         "auth_mode",
-        "oidc / token: how the publish means to authenticate. oidc when oidc_intended, or when (on or after 2025-07-31, trusted publishing GA) the publishing step passes no real token (NODE_AUTH_TOKEN placeholder or absent, no NPM_TOKEN, no script writing ~/.npmrc); token when NODE_AUTH_TOKEN or NPM_TOKEN is a secret or a clear value and OIDC is not named",
+        "oidc / token: how the publish means to authenticate. oidc when a script or tool names OIDC; else token when NODE_AUTH_TOKEN or NPM_TOKEN is a secret or clear value; oidc when the publishing step passes no real token (placeholder or absent, no NPM_TOKEN, no script writing ~/.npmrc) on or after 2025-07-31 or with IdToken: write, or an empty NODE_AUTH_TOKEN with IdToken: write and no explicit provenance",
     ),
     (
         "publish_registry",
@@ -342,7 +345,7 @@ impl Facts {
     /// How the publish means to authenticate: `oidc` or `token`; `None` when the
     /// log does not tell (a pasted fragment, an empty token without OIDC named).
     pub fn auth_mode(&self) -> Option<&'static str> {
-        if self.oidc_intended {
+        if self.oidc_named {
             return Some("oidc");
         }
         let (node, npm) = match self.publish_step() {
@@ -353,16 +356,24 @@ impl Facts {
             None if self.steps.len() > 1 && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
             None => return None,
         };
+        // `IdToken: write` alone is no proof: token workflows grant it for `--provenance`.
         let real = |t: TokenEcho| matches!(t, TokenEcho::Secret | TokenEcho::Clear);
         if real(node) || real(npm) {
             return Some("token");
         }
+        let explicit_provenance = self.steps.iter().any(|s| s.explicit_provenance);
         let tokenless = matches!(node, TokenEcho::Placeholder | TokenEcho::Absent)
             && npm == TokenEcho::Absent
             && !self.steps.iter().any(|s| s.writes_home_npmrc);
         // Before trusted publishing existed, a job without a token simply forgot it.
         let oidc_era = self.log_date.as_deref().is_some_and(|d| d >= TRUSTED_PUBLISHING_GA);
-        (tokenless && oidc_era).then_some("oidc")
+        let oidc = if tokenless {
+            oidc_era || self.id_token_write
+        } else {
+            // An ID token with no provenance to sign is for trusted publishing.
+            node == TokenEcho::Empty && self.id_token_write && !explicit_provenance
+        };
+        oidc.then_some("oidc")
     }
 
     /// Whether npm's target registry differs from the one setup-node wrote auth for.
@@ -526,6 +537,7 @@ pub const FACT_LITERALS: &[&str] = &[
     "- PUT http",
     "Response Code: 401",
     "Verifying OIDC context",
+    "📦 ",
     "[E4",
     "[E5",
     " - PUT ",
@@ -638,6 +650,20 @@ pub fn is_auth_failure(s: &str) -> bool {
 fn pnpm_error_badge(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() > 6 && b[0] == b'[' && b[1] == b'E' && b[2..5].iter().all(u8::is_ascii_digit) && b[5] == b']'
+}
+
+/// Output only a publishing step prints: npm's `Publishing to` and a PUT request,
+/// the `need auth` of a publish, and the publishing lines of changesets,
+/// semantic-release, lerna, pnpm 11 and JS-DevTools/npm-publish.
+fn publishing_output(s: &str) -> bool {
+    s.contains("Publishing to ")
+        || s.contains("- PUT http")
+        || s.contains("This command requires you to be logged in to")
+        || s.contains("🦋  info Publishing ")
+        || s.contains("[semantic-release]")
+        || s.starts_with("lerna info publish")
+        || s.starts_with("📦 ") && s.contains(" → ")
+        || s.contains("NpmCallError")
 }
 
 /// A step name or script line that publishes or releases.
@@ -809,11 +835,13 @@ impl FactsBuilder {
         if s.starts_with('#') {
             if s.contains("OIDC") || s.contains("oidc") || s.contains("trusted publish") {
                 self.facts.oidc_intended = true;
+                self.facts.oidc_named = true;
             }
             return;
         }
         if code.contains("OIDC") || code.contains("id-token") {
             self.facts.oidc_intended = true;
+            self.facts.oidc_named = true;
         }
         for prefix in [
             "npm install -g npm@",
@@ -931,7 +959,7 @@ impl FactsBuilder {
         if s.contains("Publishing to http") || s.contains("Publishing to registry") {
             f.publish_reached = true;
         }
-        if s.contains("Publishing to ") || s.contains("- PUT http") {
+        if publishing_output(s) {
             let idx = f.steps.len() - 1;
             f.steps[idx].publishes = true;
         }
@@ -1036,6 +1064,7 @@ impl FactsBuilder {
             || s.contains("oidc") && s.starts_with("npm ")
         {
             f.oidc_intended = true;
+            f.oidc_named = true;
         }
         let _ = number;
     }
@@ -1121,6 +1150,8 @@ mod tests {
         let action = "##[group]Run changesets/action@v1\nwith:\n  publish: pnpm ci:publish\n##[endgroup]\n##[error]The process '/usr/bin/pnpm' failed with exit code 1";
         assert_eq!(fact(&facts_of(action), "publish_step").as_deref(), Some("yes"));
         assert_eq!(fact(&facts_of("npm error code ECONNRESET"), "publish_step"), None);
+        let script = "##[group]Run npm run deploy\n\x1b[36;1mnpm run deploy\x1b[0m\n##[endgroup]\nnpm error code ENEEDAUTH\nnpm error need auth This command requires you to be logged in to https://registry.npmjs.org/\n##[error]Process completed with exit code 1.";
+        assert_eq!(fact(&facts_of(script), "publish_step").as_deref(), Some("yes"));
     }
 
     #[test]
@@ -1164,11 +1195,18 @@ mod tests {
             FAILED.replace("2026-01-05", "2024-03-01")
         );
         assert_eq!(mode(&facts_of(&old)), None);
-        // Named OIDC wins over a leftover secret; a fragment tells nothing.
-        let named = format!(
-            "##[group]GITHUB_TOKEN Permissions\nIdToken: write\n##[endgroup]\n{PUBLISH_STEP}  NODE_AUTH_TOKEN: ***\n{FAILED}"
-        );
+        // Named OIDC wins over a leftover secret; IdToken alone does not (provenance needs it).
+        let commented = PUBLISH_STEP.replace("\x1b[36;1mnpm", "\x1b[36;1m# trusted publishing\x1b[0m\n\x1b[36;1mnpm");
+        let named = format!("{commented}  NODE_AUTH_TOKEN: ***\n{FAILED}");
         assert_eq!(mode(&facts_of(&named)).as_deref(), Some("oidc"));
+        let perms = "##[group]GITHUB_TOKEN Permissions\nIdToken: write\n##[endgroup]\n";
+        let signed = PUBLISH_STEP.replace("npm publish", "npm publish --provenance");
+        let provenance = format!("{perms}{signed}  NODE_AUTH_TOKEN: ***\n{FAILED}");
+        assert_eq!(mode(&facts_of(&provenance)).as_deref(), Some("token"));
+        let empty = format!("{perms}{PUBLISH_STEP}  NODE_AUTH_TOKEN: \n{FAILED}");
+        assert_eq!(mode(&facts_of(&empty)).as_deref(), Some("oidc"));
+        let empty_signed = format!("{perms}{signed}  NODE_AUTH_TOKEN: \n{FAILED}");
+        assert_eq!(mode(&facts_of(&empty_signed)), None);
         assert_eq!(mode(&facts_of("npm error code E404")), None);
     }
 
