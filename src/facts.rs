@@ -1,1 +1,1288 @@
+//! What the log's structure says, beyond single lines: npm and Node versions, the
+//! env echo of the failing step, runner type, permissions, which tool published.
+//!
+//! Facts are gathered in the same streaming pass as the signals (the scanner hands
+//! every candidate line here), so they cost nothing on lines no rule cares about.
+//! Rules test them with small expressions (`npm_oidc == no`, `token == empty`); the
+//! names and values below are the vocabulary of those expressions, and
+//! `PATTERNS.md` documents each one.
 
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::normalize::{Line, LineKind};
+
+/// A dotted version such as `11.5.1`, compared numerically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    /// Parses `11.5.1`, `v20.19.4`, `11.5` (missing parts are zero). Suffixes such
+    /// as `-rc.1` are ignored.
+    pub fn parse(text: &str) -> Option<Version> {
+        let text = text.trim().trim_start_matches('v');
+        let core = text.split(['-', '+', ' ']).next()?;
+        let mut parts = core.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        Some(Version(major, minor, patch))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// The first npm release with OIDC trusted publishing.
+pub const NPM_OIDC_MIN: Version = Version(11, 5, 1);
+
+/// npm trusted publishing became generally available.
+const TRUSTED_PUBLISHING_GA: &str = "2025-07-31";
+
+/// How the step that failed received `NODE_AUTH_TOKEN`, read from its `env:` echo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenEcho {
+    /// `NODE_AUTH_TOKEN: ***`: a real secret was passed.
+    Secret,
+    /// `NODE_AUTH_TOKEN: ` with nothing after the colon: the secret evaluated to `''`.
+    Empty,
+    /// setup-node's `XXXXX-XXXXX-XXXXX-XXXXX` placeholder.
+    Placeholder,
+    /// Some other value in clear text (a `${{ }}` typo, a literal).
+    Clear,
+    /// The step has an `env:` echo that does not list the variable.
+    Absent,
+}
+
+impl TokenEcho {
+    fn name(self) -> &'static str {
+        match self {
+            TokenEcho::Secret => "secret",
+            TokenEcho::Empty => "empty",
+            TokenEcho::Placeholder => "placeholder",
+            TokenEcho::Clear => "clear",
+            TokenEcho::Absent => "absent",
+        }
+    }
+}
+
+/// What one step's echo showed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StepFacts {
+    pub name: String,
+    /// The first line of the step's output or echo, for evidence.
+    pub first_line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_auth_token: Option<TokenEcho>,
+    /// The step's env echo was seen (so an unlisted token is known to be absent).
+    pub env_seen: bool,
+    pub npm_userconfig: bool,
+    pub npm_token_env: Option<TokenEcho>,
+    /// `registry-url:` among the `with:` inputs of a setup-node step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry_url: Option<String>,
+    pub is_setup_node: bool,
+    /// The script echo runs `npm install -g npm@...` (the spec after `@`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_upgrade_spec: Option<String>,
+    pub script_publishes: bool,
+    pub explicit_provenance: bool,
+    pub writes_home_npmrc: bool,
+    pub npm_version_echo: bool,
+    pub failed: bool,
+    /// The step publishes: its script or inputs run a publish or release command,
+    /// or it printed `Publishing to ...` or a `PUT` request line.
+    pub publishes: bool,
+}
+
+/// Everything the structure of one job's log says. Filled by [`FactsBuilder`].
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Facts {
+    pub steps: Vec<StepFacts>,
+    /// setup-node's `Environment details` (or a pasted copy of it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_node_npm: Option<Version>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_version: Option<Version>,
+    /// A version printed by `npm --version` / `npm -v`, the last one seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_version_echo: Option<Version>,
+    /// The last `npm install -g npm@...`: its spec and whether it succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_upgrade: Option<(String, Option<bool>)>,
+    /// Version printed by a successful global npm install (`+ npm@11.7.0` or the
+    /// engine error's target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_upgrade_version: Option<Version>,
+    /// The error prefix npm used: `ERR!` (npm <= 10.5) or `error` (>= 10.6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_prefix: Option<&'static str>,
+    /// The E404 detail wording family: `no-permission` (npm >= 11.5),
+    /// `not-in-registry` (npm 8 .. 11.4), `not-in-npm-registry` (npm <= 7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e404_wording: Option<&'static str>,
+    /// `self-hosted`, `github-hosted-larger`, `github-hosted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_source: Option<String>,
+    pub id_token_write: bool,
+    pub permissions_seen: bool,
+    pub publish_reached: bool,
+    pub provenance_signed: bool,
+    /// Tools seen printing: npm, pnpm, yarn-berry, yarn-classic, changesets,
+    /// semantic-release, lerna, npm-publish-action.
+    pub publishers: Vec<&'static str>,
+    /// The failing step: the one with the first `##[error]` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<usize>,
+    /// The earliest date the log carries (timestamps, npm debug-log paths).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_date: Option<String>,
+    /// The workflow means to publish with OIDC (id-token permission seen, an OIDC
+    /// mention in a script, a tool's OIDC line).
+    pub oidc_intended: bool,
+    /// OIDC is named by a script or a tool (not only implied by `IdToken: write`,
+    /// which provenance needs too).
+    pub oidc_named: bool,
+    /// The publish stopped for want of a usable credential (see [`is_auth_failure`]).
+    pub auth_failure: bool,
+    /// pnpm >= 11 printed its own publish lines (native publish with its own OIDC).
+    pub pnpm_native: bool,
+    /// @semantic-release/npm >= 13.1 printed `Verifying OIDC context`.
+    pub semantic_release_oidc: bool,
+    /// Host (and port) of the registry npm published to or wanted auth for: the
+    /// last `Publishing to <url>`, `logged in to <url>` or `- PUT <url>` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_registry: Option<String>,
+    /// The last npm error code: `npm error code EXXX`, else `E<status>` of a
+    /// `<status> ... - PUT <url>` line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm_error_code: Option<String>,
+    /// What a tool said about the OIDC token exchange: `ok`, `failed`, `skipped`
+    /// (no id-token). Only verbose npm, pnpm 11 and semantic-release print it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_exchange: Option<&'static str>,
+    /// The method of the last `<status> <text> - <METHOD> <url>` error line:
+    /// `GET` (a lookup or install) or `PUT` (the publish itself), ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_method: Option<&'static str>,
+    pub lines: u64,
+}
+
+/// A fact's value as rule expressions see it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Text(String),
+    Version(Version),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Text(t) => f.write_str(t),
+            Value::Version(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// The facts a rule may test, with a one-line description each (shown by
+/// `npm-logdoc patterns facts` and checked by rule validation).
+pub const FACT_NAMES: &[(&str, &str)] = &[
+    (
+        "npm_version",
+        "npm version at publish time: an `npm --version` echo, a successful global npm upgrade, else setup-node's Environment details",
+    ),
+    (
+        "npm_oidc",
+        "yes/no: could that npm do OIDC (>= 11.5.1)? From npm_version, else the E404 wording, else the `npm ERR!` prefix",
+    ),
+    ("npm_prefix", "`ERR!` (npm <= 10.5) or `error` (npm >= 10.6)"),
+    ("e404_wording", "no-permission (npm >= 11.5), not-in-registry (npm 8 .. 11.4), not-in-npm-registry (npm <= 7)"),
+    ("node_version", "Node version from setup-node's Environment details"),
+    ("npm_upgrade", "ok / failed / unknown: the outcome of the last `npm install -g npm@...`"),
+    ("npm_upgrade_spec", "what that upgrade asked for (`latest`, `^11.5.1`, ...)"),
+    (
+        "token",
+        "NODE_AUTH_TOKEN in the failing (else publishing) step's env echo: secret, empty, placeholder, clear, absent",
+    ),
+    ("npm_token_env", "NPM_TOKEN in that env echo: secret, empty, clear, absent"),
+    ("userconfig", "NPM_CONFIG_USERCONFIG is set in that env echo (setup-node wrote an .npmrc)"),
+    ("setup_node", "an actions/setup-node step was seen"),
+    ("registry_url", "the registry-url input of setup-node (absent when setup-node ran without one)"),
+    ("writes_home_npmrc", "a script writes ~/.npmrc or $HOME/.npmrc"),
+    ("runner", "self-hosted, github-hosted-larger or github-hosted, from Set up job (or a self-hosted work path)"),
+    ("secret_source", "Actions, Dependabot or None, from Set up job"),
+    ("id_token_write", "GITHUB_TOKEN Permissions lists IdToken: write (absence proves nothing)"),
+    ("publish_reached", "npm printed `Publishing to ...`: a PUT was sent"),
+    ("provenance_signed", "npm printed `Signed provenance statement`"),
+    ("explicit_provenance", "--provenance or NPM_CONFIG_PROVENANCE in a script or env echo"),
+    (
+        "publisher",
+        "the tool that published: changesets, semantic-release, lerna, pnpm, yarn-berry, yarn-classic, npm-publish-action, npm",
+    ),
+    ("failed_step", "name of the step with the first ##[error]"),
+    ("log_date", "the earliest date in the log, YYYY-MM-DD"),
+    (
+        "oidc_intended",
+        "the job means to use OIDC: id-token write seen, OIDC named in a script or by the publishing tool",
+    ),
+    ("structured", "the log has Actions step markers (##[group]Run)"),
+    (
+        "auth_failure",
+        "the publish stopped for want of a usable credential: ENEEDAUTH, E401, E404 on PUT, ENONPMTOKEN, EINVALIDNPMTOKEN, yarn YN0033/YN0041, yarn classic `No token found`, or no OIDC ID token (EUSAGE id-token, YN0091)",
+    ),
+    (
+        "publish_step",
+        "yes/no: does the failing step publish (a publish or release command, `Publishing to`, a PUT request)? Unknown for a fragment",
+    ),
+    (
+        "publisher_oidc",
+        "yes/no: could the tool that published do OIDC? npm and npm wrappers: npm_oidc; pnpm >= 11: yes; pnpm <= 10: the system npm's npm_oidc; yarn classic: no; semantic-release: yes once it printed `Verifying OIDC context`; yarn berry: unknown",
+    ),
+    (
+        "auth_mode",
+        "oidc / token: how the publish means to authenticate. oidc when a script or tool names OIDC; else token when NODE_AUTH_TOKEN or NPM_TOKEN is a secret or clear value; oidc when the publishing step passes no real token (placeholder or absent, no NPM_TOKEN, no script writing ~/.npmrc) on or after 2025-07-31 or with IdToken: write, or an empty NODE_AUTH_TOKEN with IdToken: write and no explicit provenance",
+    ),
+    (
+        "publish_registry",
+        "host of the registry npm published to or wanted auth for (`Publishing to`, `logged in to`, `- PUT` URL)",
+    ),
+    (
+        "registry_mismatch",
+        "yes/no: publish_registry differs from the host of setup-node's registry-url (yes also for registry.yarnpkg.com, yarn v1's override, when no registry-url is known)",
+    ),
+    ("npm_error_code", "the last npm error code (`code E404`, `ENEEDAUTH`, ...), else E<status> of a `- PUT` line"),
+    (
+        "failed_method",
+        "GET, PUT, ...: the method of the last `<status> <text> - <METHOD> <url>` line npm printed (GET: a lookup or install failed last; PUT: the publish)",
+    ),
+    (
+        "oidc_exchange",
+        "ok / failed / skipped: the OIDC exchange as a tool reported it (verbose npm `oidc` lines, pnpm 11 `Skipped OIDC`, semantic-release); ok also for provenance signed without explicit provenance by an npm that can do OIDC",
+    ),
+];
+
+impl Facts {
+    /// The step whose env echo speaks for the publish: the failing step if it had
+    /// an env echo, else the last step that runs a publish.
+    fn publish_step(&self) -> Option<&StepFacts> {
+        if let Some(i) = self.failed_step {
+            let step = &self.steps[i];
+            if step.env_seen {
+                return Some(step);
+            }
+        }
+        self.steps.iter().rev().find(|s| s.script_publishes && s.env_seen)
+    }
+
+    /// The best estimate of the npm version that ran the publish.
+    pub fn npm_version(&self) -> Option<Version> {
+        if let Some(v) = self.npm_version_echo {
+            return Some(v);
+        }
+        match &self.npm_upgrade {
+            // A successful upgrade replaced setup-node's npm; only its own output
+            // says which version it installed.
+            Some((_, Some(true))) => self.npm_upgrade_version,
+            _ => self.setup_node_npm,
+        }
+    }
+
+    /// Could the publishing npm do OIDC? `None` when the log does not say.
+    pub fn npm_oidc(&self) -> Option<bool> {
+        if let Some(w) = self.e404_wording {
+            return Some(w == "no-permission");
+        }
+        if let Some(v) = self.npm_version() {
+            return Some(v >= NPM_OIDC_MIN);
+        }
+        if let Some((spec, Some(true))) = &self.npm_upgrade {
+            if spec == "latest"
+                || spec.starts_with("^11")
+                || spec.starts_with("11")
+                || spec.starts_with("12")
+                || spec.starts_with(">=11")
+            {
+                return Some(true);
+            }
+        }
+        match self.npm_prefix {
+            Some("ERR!") => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Does the failing step publish? `None` for a fragment without steps or
+    /// without a failing step.
+    fn publish_step_state(&self) -> Option<bool> {
+        if self.steps.len() <= 1 {
+            return None;
+        }
+        self.failed_step.map(|i| self.steps[i].publishes)
+    }
+
+    /// Could the tool that published do OIDC trusted publishing? `None` when the
+    /// log does not tell.
+    pub fn publisher_oidc(&self) -> Option<bool> {
+        match self.publishers.first().copied() {
+            Some("yarn-classic") => Some(false),
+            Some("yarn-berry") => None,
+            Some("pnpm") if self.pnpm_native => Some(true),
+            Some("semantic-release") => self.semantic_release_oidc.then_some(true),
+            _ => self.npm_oidc(),
+        }
+    }
+
+    /// How the publish means to authenticate: `oidc` or `token`; `None` when the
+    /// log does not tell (a pasted fragment, an empty token without OIDC named).
+    pub fn auth_mode(&self) -> Option<&'static str> {
+        if self.oidc_named {
+            return Some("oidc");
+        }
+        let (node, npm) = match self.publish_step() {
+            Some(step) => {
+                (step.node_auth_token.unwrap_or(TokenEcho::Absent), step.npm_token_env.unwrap_or(TokenEcho::Absent))
+            }
+            // A whole job log whose failing step echoed no `env:` at all: no token reached it.
+            None if self.steps.len() > 1 && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
+            None => return None,
+        };
+        // `IdToken: write` alone is no proof: token workflows grant it for `--provenance`.
+        let real = |t: TokenEcho| matches!(t, TokenEcho::Secret | TokenEcho::Clear);
+        if real(node) || real(npm) {
+            return Some("token");
+        }
+        let explicit_provenance = self.steps.iter().any(|s| s.explicit_provenance);
+        let tokenless = matches!(node, TokenEcho::Placeholder | TokenEcho::Absent)
+            && npm == TokenEcho::Absent
+            && !self.steps.iter().any(|s| s.writes_home_npmrc);
+        // Before trusted publishing existed, a job without a token simply forgot it.
+        let oidc_era = self.log_date.as_deref().is_some_and(|d| d >= TRUSTED_PUBLISHING_GA);
+        let oidc = if tokenless {
+            oidc_era || self.id_token_write
+        } else {
+            // An ID token with no provenance to sign is for trusted publishing.
+            node == TokenEcho::Empty && self.id_token_write && !explicit_provenance
+        };
+        oidc.then_some("oidc")
+    }
+
+    /// Whether npm's target registry differs from the one setup-node wrote auth for.
+    pub fn registry_mismatch(&self) -> Option<bool> {
+        let target = self.publish_registry.as_deref()?;
+        let configured = self
+            .steps
+            .iter()
+            .rev()
+            .filter(|s| s.is_setup_node)
+            .find_map(|s| s.registry_url.as_deref())
+            .and_then(url_host);
+        match configured {
+            Some(c) => Some(c != target),
+            // yarn v1 points npm at its mirror under `yarn run`; no token is for it.
+            None => (target == "registry.yarnpkg.com").then_some(true),
+        }
+    }
+
+    /// The OIDC exchange outcome a tool printed, or auto-provenance (which only a
+    /// successful exchange turns on).
+    pub fn oidc_exchange(&self) -> Option<&'static str> {
+        if self.oidc_exchange.is_some() {
+            return self.oidc_exchange;
+        }
+        let explicit = self.steps.iter().any(|s| s.explicit_provenance);
+        (self.provenance_signed && !explicit && self.npm_oidc() == Some(true)).then_some("ok")
+    }
+
+    fn upgrade_state(&self) -> Option<&'static str> {
+        self.npm_upgrade.as_ref().map(|(_, ok)| match ok {
+            Some(true) => "ok",
+            Some(false) => "failed",
+            None => "unknown",
+        })
+    }
+
+    /// The value of fact `name`, or `None` when the log does not tell.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        let text = |s: &str| Some(Value::Text(s.to_string()));
+        match name {
+            "npm_version" => self.npm_version().map(Value::Version),
+            "npm_oidc" => self.npm_oidc().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
+            "npm_prefix" => self.npm_prefix.and_then(text),
+            "e404_wording" => self.e404_wording.and_then(text),
+            "node_version" => self.node_version.map(Value::Version),
+            "npm_upgrade" => self.upgrade_state().and_then(text),
+            "npm_upgrade_spec" => self.npm_upgrade.as_ref().and_then(|(s, _)| text(s)),
+            "token" => {
+                self.publish_step().map(|s| s.node_auth_token.unwrap_or(TokenEcho::Absent)).and_then(|t| text(t.name()))
+            }
+            "npm_token_env" => {
+                self.publish_step().map(|s| s.npm_token_env.unwrap_or(TokenEcho::Absent)).and_then(|t| text(t.name()))
+            }
+            "userconfig" => self.publish_step().map(|s| Value::Bool(s.npm_userconfig)),
+            "setup_node" => Some(Value::Bool(self.steps.iter().any(|s| s.is_setup_node))),
+            "registry_url" => {
+                let setup: Vec<_> = self.steps.iter().filter(|s| s.is_setup_node).collect();
+                if setup.is_empty() {
+                    None
+                } else {
+                    setup.iter().rev().find_map(|s| s.registry_url.as_deref()).and_then(text)
+                }
+            }
+            "writes_home_npmrc" => Some(Value::Bool(self.steps.iter().any(|s| s.writes_home_npmrc))),
+            "runner" => self.runner.and_then(text),
+            "secret_source" => self.secret_source.as_deref().and_then(text),
+            "id_token_write" => Some(Value::Bool(self.id_token_write)),
+            "publish_reached" => Some(Value::Bool(self.publish_reached)),
+            "provenance_signed" => Some(Value::Bool(self.provenance_signed)),
+            "explicit_provenance" => Some(Value::Bool(self.steps.iter().any(|s| s.explicit_provenance))),
+            "publisher" => self.publishers.first().copied().and_then(text),
+            "failed_step" => self.failed_step.and_then(|i| text(&self.steps[i].name)),
+            "log_date" => self.log_date.as_deref().and_then(text),
+            "oidc_intended" => Some(Value::Bool(self.oidc_intended)),
+            "structured" => Some(Value::Bool(self.steps.len() > 1)),
+            "auth_failure" => Some(Value::Bool(self.auth_failure)),
+            "publish_step" => self.publish_step_state().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
+            "publisher_oidc" => self.publisher_oidc().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
+            "auth_mode" => self.auth_mode().and_then(text),
+            "publish_registry" => self.publish_registry.as_deref().and_then(text),
+            "registry_mismatch" => self.registry_mismatch().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
+            "npm_error_code" => self.npm_error_code.as_deref().and_then(text),
+            "oidc_exchange" => self.oidc_exchange().and_then(text),
+            "failed_method" => self.failed_method.and_then(text),
+            _ => None,
+        }
+    }
+
+    /// Every known fact with a value, for the JSON report and `--explain`-style output.
+    pub fn known(&self) -> BTreeMap<&'static str, String> {
+        FACT_NAMES.iter().filter_map(|(name, _)| self.get(name).map(|v| (*name, v.to_string()))).collect()
+    }
+}
+
+/// The literals of the lines [`FactsBuilder`] needs to see. The scanner adds them
+/// to its prefilter, so structure costs nothing on other lines.
+pub const FACT_LITERALS: &[&str] = &[
+    "##[",
+    "NODE_AUTH_TOKEN",
+    "NPM_CONFIG_USERCONFIG",
+    "NPM_TOKEN",
+    "NPM_CONFIG_PROVENANCE",
+    "npm_config_provenance",
+    "registry-url",
+    "setup-node",
+    "npm: ",
+    "node: v",
+    "npm install",
+    "npm i ",
+    "npm@",
+    "--version",
+    "npm -v",
+    "Runner name:",
+    "Machine name:",
+    "Runner Image",
+    "actions-runner",
+    "Secret source:",
+    "IdToken",
+    "GITHUB_TOKEN Permissions",
+    "Publishing to",
+    "Signed provenance",
+    "provenance",
+    "npm ERR!",
+    "npm error",
+    "is not in this registry",
+    "is not in the npm registry",
+    "could not be found or you do not have permission",
+    "publish",
+    "🦋",
+    "semantic-release",
+    "lerna ",
+    "➤ YN",
+    "ERR_PNPM",
+    "yarn publish",
+    "npm-publish",
+    "NpmCallError",
+    "OIDC",
+    "oidc",
+    "id-token",
+    "_logs/",
+    ".npmrc",
+    "Environment details",
+    "Post job cleanup",
+    "ENEEDAUTH",
+    "E401",
+    "401 Unauthorized",
+    "Not Found - PUT",
+    "ENONPMTOKEN",
+    "EINVALIDNPM",
+    "YN0033",
+    "YN0041",
+    "No authentication configured",
+    "No token found",
+    "Couldn't publish package",
+    "ACTIONS_ID_TOKEN_REQUEST",
+    "Provenance generation in GitHub Actions",
+    "FAILED_TO_PUBLISH",
+    "Skipped OIDC",
+    "Published package",
+    "- PUT http",
+    "Response Code: 401",
+    "Verifying OIDC context",
+    "📦 ",
+    "[E4",
+    "[E5",
+    " - PUT ",
+    " - GET ",
+    "logged in to",
+    // The outcome of a global npm upgrade (`changed 98 packages in 4s`).
+    "packages in ",
+    "package in ",
+    "up to date",
+];
+
+/// The host (with port) of `http(s)://host[:port]/...`, lowercased.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.trim().split_once("://")?.1;
+    let host = rest.split(['/', ' ', '"', '\'']).next()?.to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+/// The status of `... 404 Not Found - PUT https://...` (also `E404 Not Found`,
+/// `[E404] 404 ...`): the last three-digit word before ` - PUT `.
+fn put_status(s: &str) -> Option<&str> {
+    let before = &s[..s.find(" - PUT ")?];
+    before
+        .split_whitespace()
+        .rev()
+        .map(|w| w.trim_matches(|c: char| c == '[' || c == ']' || c == ':').trim_start_matches('E'))
+        .find(|w| w.len() == 3 && w.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// The method of a registry error line `404 Not Found - GET https://...`.
+fn failed_request_method(s: &str) -> Option<&'static str> {
+    ["GET", "PUT", "POST", "DELETE", "HEAD"].into_iter().find(|m| {
+        s.find(&format!(" - {m} http")).is_some_and(|i| {
+            s[..i].split_whitespace().any(|w| {
+                let w = w.trim_matches(|c: char| c == '[' || c == ']' || c == ':').trim_start_matches('E');
+                w.len() == 3 && w.starts_with(['4', '5']) && w.bytes().all(|c| c.is_ascii_digit())
+            })
+        })
+    })
+}
+
+/// What an OIDC line says about the exchange, if it is one.
+fn oidc_line(s: &str) -> Option<&'static str> {
+    const OK: &[&str] =
+        &["oidc Successfully retrieved and set token", "OIDC token exchange with the npm registry succeeded"];
+    const SKIPPED: &[&str] = &[
+        "Skipped because incorrect permissions for id-token",
+        "Skipped because no id_token available",
+        "ERR_PNPM_ID_TOKEN_GITHUB_WORKFLOW_INCORRECT_PERMISSIONS",
+        "Unable to get ACTIONS_ID_TOKEN_REQUEST",
+        "Retrieval of GitHub Actions OIDC token failed",
+        "please set workflow permissions for `id-token: write`",
+    ];
+    const FAILED: &[&str] = &[
+        "oidc Failed token exchange request",
+        "oidc Failed because token exchange was missing the token",
+        "oidc Failed to fetch id_token",
+        "ERR_PNPM_AUTH_TOKEN_EXCHANGE",
+        "ERR_PNPM_AUTH_TOKEN_FETCH",
+        "ERR_PNPM_ID_TOKEN_GITHUB_INVALID_RESPONSE",
+        "OIDC token exchange with the npm registry failed",
+        "OIDC token exchange failure",
+        "Registry body response error message",
+    ];
+    let has = |list: &[&str]| list.iter().any(|p| s.contains(p));
+    if has(OK) {
+        Some("ok")
+    } else if has(SKIPPED) {
+        Some("skipped")
+    } else if has(FAILED) {
+        Some("failed")
+    } else {
+        None
+    }
+}
+
+/// Whether `code` occurs in `s` as a word (not inside a longer token such as a hash).
+fn has_word(s: &str, code: &str) -> bool {
+    s.match_indices(code).any(|(i, _)| {
+        let before = s[..i].chars().next_back();
+        let after = s[i + code.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+/// An output line saying the publish stopped for want of a usable credential: none
+/// at all, one the registry rejected, or no OIDC ID token from GitHub.
+pub fn is_auth_failure(s: &str) -> bool {
+    has_word(s, "ENEEDAUTH")
+        || has_word(s, "E401")
+        || s.contains("401 Unauthorized")
+        || s.contains("Response Code: 401")
+        || s.contains("Not Found - PUT")
+        || has_word(s, "ENONPMTOKEN")
+        || has_word(s, "EINVALIDNPMTOKEN")
+        || has_word(s, "EINVALIDNPMAUTH")
+        || s.contains("YN0033")
+        || s.contains("No authentication configured for request")
+        || s.contains("YN0041")
+        || s.contains("No token found and can't prompt for login")
+        || s.contains("Couldn't publish package") && (s.contains("Not found") || s.contains("Unauthorized"))
+        || s.contains("FAILED_TO_PUBLISH") && (s.contains("status 401") || s.contains("status 404"))
+        || s.contains("requires \"write\" access to the \"id-token\" permission")
+        || s.contains("Provenance generation in GitHub Actions requires")
+        || (s.starts_with("##[error]") || s.starts_with("Error: "))
+            && s.contains("Unable to get ACTIONS_ID_TOKEN_REQUEST")
+}
+
+/// pnpm >= 11 renders registry errors as `[E404] 404 Not Found - PUT ...`.
+fn pnpm_error_badge(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() > 6 && b[0] == b'[' && b[1] == b'E' && b[2..5].iter().all(u8::is_ascii_digit) && b[5] == b']'
+}
+
+/// Output only a publishing step prints: npm's `Publishing to` and a PUT request,
+/// the `need auth` of a publish, and the publishing lines of changesets,
+/// semantic-release, lerna, pnpm 11 and JS-DevTools/npm-publish.
+fn publishing_output(s: &str) -> bool {
+    s.contains("Publishing to ")
+        || s.contains("- PUT http")
+        || s.contains("This command requires you to be logged in to")
+        || s.contains("🦋  info Publishing ")
+        || s.contains("[semantic-release]")
+        || s.starts_with("lerna info publish")
+        || s.starts_with("📦 ") && s.contains(" → ")
+        || s.contains("NpmCallError")
+}
+
+/// A step name or script line that publishes or releases.
+fn names_publish(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("publish") || t.contains("release")
+}
+
+/// A script line that runs `pnpm ... publish` (not `pnpm run publish`).
+fn runs_pnpm_publish(code: &str) -> bool {
+    let words: Vec<&str> = code.split_whitespace().collect();
+    words
+        .iter()
+        .position(|w| *w == "pnpm")
+        .is_some_and(|i| words.get(i + 1).is_none_or(|w| *w != "run") && words[i + 1..].contains(&"publish"))
+}
+
+/// Collects [`Facts`] from classified lines, one job at a time.
+#[derive(Default)]
+pub struct FactsBuilder {
+    facts: Facts,
+    /// Steps come from the source (archive step files), not from markers.
+    named_by_source: bool,
+    expect_version: u8,
+    in_permissions: bool,
+}
+
+fn token_echo(value: &str) -> TokenEcho {
+    let v = value.trim();
+    if v.is_empty() {
+        TokenEcho::Empty
+    } else if v == "***" {
+        TokenEcho::Secret
+    } else if v.starts_with("XXXXX-XXXXX") {
+        TokenEcho::Placeholder
+    } else {
+        TokenEcho::Clear
+    }
+}
+
+fn push_unique(list: &mut Vec<&'static str>, item: &'static str) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// A `YYYY-MM-DD` at the start of `s`.
+fn leading_date(s: &str) -> Option<&str> {
+    let d = s.get(..10)?;
+    let b = d.as_bytes();
+    let ok = b.iter().enumerate().all(|(i, c)| match i {
+        4 | 7 => *c == b'-',
+        _ => c.is_ascii_digit(),
+    });
+    ok.then_some(d)
+}
+
+impl FactsBuilder {
+    pub fn new() -> FactsBuilder {
+        let mut b = FactsBuilder::default();
+        b.facts.steps.push(StepFacts { name: "Set up job".into(), ..StepFacts::default() });
+        b
+    }
+
+    /// Starts a step named by the source (a zip step file) rather than by markers.
+    pub fn start_named_step(&mut self, name: &str, line: u64) {
+        self.named_by_source = true;
+        let step = StepFacts {
+            name: name.to_string(),
+            first_line: line,
+            publishes: names_publish(name),
+            ..StepFacts::default()
+        };
+        if self.facts.steps.len() == 1 && self.facts.steps[0].first_line == 0 && !self.facts.steps[0].env_seen {
+            self.facts.steps[0] = step;
+        } else {
+            self.facts.steps.push(step);
+        }
+    }
+
+    /// Index of the step lines are currently attributed to.
+    pub fn current_step(&self) -> usize {
+        self.facts.steps.len() - 1
+    }
+
+    pub fn step_name(&self, index: usize) -> &str {
+        &self.facts.steps[index].name
+    }
+
+    /// Notes the date of a timestamp prefix (only the first is kept).
+    pub fn saw_timestamp(&mut self, stamp: &str) {
+        if self.facts.log_date.is_none() {
+            if let Some(d) = leading_date(stamp) {
+                self.facts.log_date = Some(d.to_string());
+            }
+        }
+    }
+
+    /// Feeds one candidate line. `raw_echo` is true when the runner coloured it as
+    /// a script echo.
+    pub fn line(&mut self, line: &Line<'_>) {
+        let text = line.text;
+        let trimmed = text.trim();
+        match line.kind {
+            LineKind::StepStart => {
+                let name = text.strip_prefix("##[group]Run ").unwrap_or(text).trim().to_string();
+                let is_setup_node = name.starts_with("actions/setup-node@");
+                // A step file from an archive is one step: its `Run` marker opens the
+                // echo but the source already named the step.
+                let publishes = names_publish(&name);
+                if self.named_by_source {
+                    let step = self.facts.steps.last_mut().expect("a step always exists");
+                    step.is_setup_node |= is_setup_node;
+                    step.publishes |= publishes;
+                    self.in_permissions = false;
+                    return;
+                }
+                self.facts.steps.push(StepFacts {
+                    name,
+                    first_line: line.number,
+                    is_setup_node,
+                    publishes,
+                    ..StepFacts::default()
+                });
+                self.in_permissions = false;
+                return;
+            }
+            LineKind::Env => {
+                let step = self.facts.steps.last_mut().expect("a step always exists");
+                step.env_seen = true;
+                if let Some((key, value)) = trimmed.split_once(':') {
+                    match key.trim() {
+                        "NODE_AUTH_TOKEN" => step.node_auth_token = Some(token_echo(value)),
+                        "NPM_TOKEN" => step.npm_token_env = Some(token_echo(value)),
+                        "NPM_CONFIG_USERCONFIG" => step.npm_userconfig = true,
+                        "NPM_CONFIG_PROVENANCE" | "npm_config_provenance" => {
+                            step.explicit_provenance |= value.trim() == "true"
+                        }
+                        _ => {}
+                    }
+                }
+                return;
+            }
+            LineKind::With => {
+                let step = self.facts.steps.last_mut().expect("a step always exists");
+                if let Some(("publish", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
+                    step.publishes |= !value.trim().is_empty();
+                }
+                if let Some(("registry-url", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
+                    let v = value.trim();
+                    if !v.is_empty() {
+                        step.registry_url = Some(v.to_string());
+                    }
+                }
+                return;
+            }
+            LineKind::Echo => {
+                self.script_line(trimmed);
+                return;
+            }
+            LineKind::Output => {}
+        }
+        self.output_line(trimmed, line.number);
+    }
+
+    fn script_line(&mut self, s: &str) {
+        let step = self.facts.steps.last_mut().expect("a step always exists");
+        let code = s.split(" #").next().unwrap_or(s);
+        if s.starts_with('#') {
+            if s.contains("OIDC") || s.contains("oidc") || s.contains("trusted publish") {
+                self.facts.oidc_intended = true;
+                self.facts.oidc_named = true;
+            }
+            return;
+        }
+        if code.contains("OIDC") || code.contains("id-token") {
+            self.facts.oidc_intended = true;
+            self.facts.oidc_named = true;
+        }
+        for prefix in [
+            "npm install -g npm@",
+            "npm i -g npm@",
+            "npm install --global npm@",
+            "npm i --global npm@",
+            "npm install -g npm ",
+            "npm update -g npm",
+        ] {
+            if let Some(rest) = code.find(prefix).map(|i| &code[i + prefix.len()..]) {
+                let spec = rest.split_whitespace().next().unwrap_or("latest").trim_matches(['"', '\'']);
+                let spec = if prefix.ends_with('@') { spec } else { "latest" };
+                step.npm_upgrade_spec = Some(spec.to_string());
+                self.facts.npm_upgrade = Some((spec.to_string(), None));
+                self.facts.npm_upgrade_version = None;
+            }
+        }
+        if code.contains("npm --version") || code.contains("npm -v") {
+            step.npm_version_echo = true;
+            self.expect_version = 3;
+        }
+        if code.contains("publish") {
+            step.script_publishes = true;
+        }
+        if names_publish(code) {
+            step.publishes = true;
+        }
+        if runs_pnpm_publish(code) {
+            push_unique(&mut self.facts.publishers, "pnpm");
+        }
+        if code.contains("--provenance") && !code.contains("--provenance=false") && !code.contains("--no-provenance") {
+            step.explicit_provenance = true;
+        }
+        if (code.contains("~/.npmrc") || code.contains("$HOME/.npmrc") || code.contains("${HOME}/.npmrc"))
+            && (code.contains('>') || code.contains("tee"))
+        {
+            step.writes_home_npmrc = true;
+        }
+    }
+
+    fn output_line(&mut self, s: &str, number: u64) {
+        let f = &mut self.facts;
+        // A bare version after an `npm --version` echo.
+        if self.expect_version > 0 {
+            if let Some(v) = Version::parse(s).filter(|_| s.bytes().all(|c| c.is_ascii_digit() || c == b'.')) {
+                f.npm_version_echo = Some(v);
+                self.expect_version = 0;
+            } else if !s.is_empty() {
+                self.expect_version -= 1;
+            }
+        }
+        if is_auth_failure(s) {
+            f.auth_failure = true;
+        }
+        if let Some(rest) = s.strip_prefix("##[") {
+            if rest.starts_with("error]") && f.failed_step.is_none() {
+                let idx = f.steps.len() - 1;
+                f.failed_step = Some(idx);
+                f.steps[idx].failed = true;
+            }
+            if rest.starts_with("group]GITHUB_TOKEN Permissions") {
+                self.in_permissions = true;
+                f.permissions_seen = true;
+            } else if rest.starts_with("endgroup]") {
+                self.in_permissions = false;
+            } else if rest.starts_with("group]Runner Image") && f.runner.is_none() {
+                f.runner = Some("github-hosted");
+            }
+            return;
+        }
+        if s == "GITHUB_TOKEN Permissions" {
+            self.in_permissions = true;
+            f.permissions_seen = true;
+            return;
+        }
+        if self.in_permissions || s.starts_with("IdToken:") {
+            if let Some(v) = s.strip_prefix("IdToken:") {
+                if v.trim() == "write" {
+                    f.id_token_write = true;
+                    f.oidc_intended = true;
+                }
+            }
+        }
+        if let Some(v) = s.strip_prefix("npm: ") {
+            if let Some(v) = Version::parse(v).filter(|_| v.trim().bytes().all(|c| c.is_ascii_digit() || c == b'.')) {
+                f.setup_node_npm = Some(v);
+            }
+        } else if let Some(v) = s.strip_prefix("node: v") {
+            f.node_version = Version::parse(v);
+        } else if s.starts_with("Machine name:") {
+            f.runner = Some("self-hosted");
+        } else if s.starts_with("Runner name:") {
+            if f.runner != Some("self-hosted") {
+                f.runner = Some("github-hosted-larger");
+            }
+        } else if let Some(v) = s.strip_prefix("Secret source:") {
+            f.secret_source = Some(v.trim().to_string());
+        }
+        if s.contains("/actions-runner/_work/") || s.contains("\\actions-runner\\_work\\") {
+            f.runner = Some("self-hosted");
+        }
+        // npm's own lines, possibly nested inside a tool's prefix.
+        if s.contains("npm ERR!") {
+            f.npm_prefix.get_or_insert("ERR!");
+        } else if s.contains("npm error ") || s.ends_with("npm error") {
+            f.npm_prefix.get_or_insert("error");
+        }
+        if s.contains("could not be found or you do not have permission to access it") {
+            f.e404_wording = Some("no-permission");
+        } else if s.contains("is not in this registry") {
+            f.e404_wording = Some("not-in-registry");
+        } else if s.contains("is not in the npm registry") {
+            f.e404_wording = Some("not-in-npm-registry");
+        }
+        if s.contains("Publishing to http") || s.contains("Publishing to registry") {
+            f.publish_reached = true;
+        }
+        if publishing_output(s) {
+            let idx = f.steps.len() - 1;
+            f.steps[idx].publishes = true;
+        }
+        // Where npm published or wanted auth, and the error code it ended with.
+        for marker in ["Publishing to ", "logged in to ", " - PUT "] {
+            if let Some(host) = s.find(marker).and_then(|i| url_host(&s[i + marker.len()..])) {
+                f.publish_registry = Some(host);
+            }
+        }
+        if let Some(i) = s.find("npm ERR! code ").or_else(|| s.find("npm error code ")) {
+            let rest = s[i..].splitn(4, ' ').nth(3).unwrap_or("");
+            if let Some(code) = rest.split_whitespace().next() {
+                f.npm_error_code = Some(code.to_string());
+            }
+        } else if let Some(status) = put_status(s) {
+            f.npm_error_code = Some(format!("E{status}"));
+        } else if let Some(code) = s.strip_prefix("lerna ERR! ").and_then(|r| r.split_whitespace().next()) {
+            // lerna's own summary of npm's failure: `lerna ERR! E404 Not found`.
+            if code.len() > 2
+                && code.starts_with('E')
+                && code.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            {
+                f.npm_error_code = Some(code.to_string());
+            }
+        }
+        if let Some(outcome) = oidc_line(s) {
+            f.oidc_exchange = Some(outcome);
+        }
+        if let Some(method) = failed_request_method(s) {
+            f.failed_method = Some(method);
+        }
+        if s.contains("Skipped OIDC")
+            || s.contains("✅ Published package")
+            || s.contains("ERR_PNPM_FAILED_TO_PUBLISH")
+            || s.starts_with("[ERR_PNPM_")
+            || pnpm_error_badge(s)
+            || s.contains("ERR_PNPM_ID_TOKEN_")
+            || s.contains("ERR_PNPM_AUTH_TOKEN_")
+        {
+            f.pnpm_native = true;
+        }
+        if s.contains("Verifying OIDC context") {
+            f.semantic_release_oidc = true;
+        }
+        if s.contains("Signed provenance statement") || s.contains("Provenance statement published to transparency log")
+        {
+            f.provenance_signed = true;
+        }
+        // The outcome of a global npm upgrade.
+        if let Some((_, state)) = &mut f.npm_upgrade {
+            if state.is_none() {
+                if s.contains("EBADENGINE") || s.contains("notsup Not compatible with your version of node/npm: npm@") {
+                    *state = Some(false);
+                } else if (s.starts_with("added ")
+                    || s.starts_with("changed ")
+                    || s.starts_with("removed ")
+                    || s.starts_with("up to date"))
+                    && (s.contains(" package") || s.starts_with("up to date"))
+                {
+                    *state = Some(true);
+                } else if let Some(v) = s.strip_prefix("+ npm@") {
+                    *state = Some(true);
+                    f.npm_upgrade_version = Version::parse(v);
+                }
+            }
+        }
+        if let Some(i) = s.find("_logs/") {
+            if let Some(d) = leading_date(&s[i + 6..]) {
+                if f.log_date.as_deref().is_none_or(|cur| d < cur) {
+                    f.log_date = Some(d.to_string());
+                }
+            }
+        }
+        // Which tool published.
+        let publisher = if s.contains("🦋") {
+            Some("changesets")
+        } else if s.contains("[semantic-release]") || s.contains("@semantic-release/") {
+            Some("semantic-release")
+        } else if s.starts_with("lerna ") {
+            Some("lerna")
+        } else if s.contains("➤ YN") {
+            Some("yarn-berry")
+        } else if s.contains("ERR_PNPM") || s.contains("Skipped OIDC") {
+            Some("pnpm")
+        } else if s.contains("NpmCallError") || s.contains("npm-publish") && s.contains("Error:") {
+            Some("npm-publish-action")
+        } else if s.starts_with("yarn publish v1.")
+            || s.contains("No token found and can't prompt for login")
+            || s.starts_with("error Couldn't publish package")
+        {
+            Some("yarn-classic")
+        } else if s.contains("npm ERR!") || s.contains("npm error") || s.contains("npm notice") {
+            Some("npm")
+        } else {
+            None
+        };
+        if let Some(p) = publisher {
+            push_unique(&mut f.publishers, p);
+        }
+        if s.contains("OIDC is available")
+            || s.contains("Verifying OIDC context")
+            || s.contains("oidc") && s.starts_with("npm ")
+        {
+            f.oidc_intended = true;
+            f.oidc_named = true;
+        }
+        let _ = number;
+    }
+
+    pub fn finish(mut self, lines: u64) -> Facts {
+        self.facts.lines = lines;
+        // A pasted fragment has no steps: its lines belong to no named step.
+        if self.facts.steps.len() == 1
+            && self.facts.steps[0].name == "Set up job"
+            && self.facts.runner.is_none()
+            && !self.facts.permissions_seen
+        {
+            self.facts.steps[0].name = String::new();
+        }
+        // Tools ordered by how specific they are: a wrapper over npm names the path.
+        let order = [
+            "semantic-release",
+            "changesets",
+            "lerna",
+            "yarn-berry",
+            "pnpm",
+            "npm-publish-action",
+            "yarn-classic",
+            "npm",
+        ];
+        self.facts.publishers.sort_by_key(|p| order.iter().position(|o| o == p));
+        self.facts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Structure;
+
+    /// Facts of a log written as the scanner sees it: timestamps already stripped,
+    /// script echoes still coloured.
+    fn facts_of(log: &str) -> Facts {
+        let mut b = FactsBuilder::new();
+        let mut structure = Structure::default();
+        for (i, raw) in log.lines().enumerate() {
+            let echo = raw.starts_with("\x1b[36;1m");
+            let text = raw.trim_start_matches("\x1b[36;1m").trim_end_matches("\x1b[0m");
+            let kind = structure.classify(text, echo);
+            b.line(&Line { number: i as u64 + 1, text, kind });
+        }
+        b.finish(log.lines().count() as u64)
+    }
+
+    fn fact(f: &Facts, name: &str) -> Option<String> {
+        f.get(name).map(|v| v.to_string())
+    }
+
+    #[test]
+    fn auth_failure_needs_a_credential_error_not_a_lookalike() {
+        for line in [
+            "npm error code ENEEDAUTH",
+            "npm ERR! 404 Not Found - PUT https://registry.npmjs.org/x - Not found",
+            "[semantic-release] › ✘  ENONPMTOKEN No npm token specified.",
+            "➤ YN0033: No authentication configured for request",
+            "error No token found and can't prompt for login when running with --non-interactive.",
+            "npm error Provenance generation in GitHub Actions requires \"write\" access to the \"id-token\" permission",
+            "##[error]Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable",
+        ] {
+            assert!(facts_of(line).auth_failure, "{line}");
+        }
+        for line in [
+            "npm notice integrity: sha512-Qx9E401abc==",
+            "npm error 404 Not Found - GET https://registry.npmjs.org/left-padd - Not found",
+            "[@semantic-release/npm] › ℹ  Retrieval of GitHub Actions OIDC token failed: Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable",
+            "npm error code E422",
+        ] {
+            assert!(!facts_of(line).auth_failure, "{line}");
+        }
+    }
+
+    #[test]
+    fn publish_step_reads_the_failing_step() {
+        let install = "##[group]Run npm ci\n\x1b[36;1mnpm ci\x1b[0m\n##[endgroup]\nnpm error code ECONNRESET\n##[error]Process completed with exit code 1.";
+        assert_eq!(fact(&facts_of(install), "publish_step").as_deref(), Some("no"));
+        let publish = "##[group]Run npm ci\n##[endgroup]\n##[group]Run pnpm -r publish --access public\n\x1b[36;1mpnpm -r publish --access public\x1b[0m\n##[endgroup]\nnpm error code ECONNRESET\n##[error]Process completed with exit code 1.";
+        assert_eq!(fact(&facts_of(publish), "publish_step").as_deref(), Some("yes"));
+        let action = "##[group]Run changesets/action@v1\nwith:\n  publish: pnpm ci:publish\n##[endgroup]\n##[error]The process '/usr/bin/pnpm' failed with exit code 1";
+        assert_eq!(fact(&facts_of(action), "publish_step").as_deref(), Some("yes"));
+        assert_eq!(fact(&facts_of("npm error code ECONNRESET"), "publish_step"), None);
+        let script = "##[group]Run npm run deploy\n\x1b[36;1mnpm run deploy\x1b[0m\n##[endgroup]\nnpm error code ENEEDAUTH\nnpm error need auth This command requires you to be logged in to https://registry.npmjs.org/\n##[error]Process completed with exit code 1.";
+        assert_eq!(fact(&facts_of(script), "publish_step").as_deref(), Some("yes"));
+    }
+
+    #[test]
+    fn publisher_oidc_follows_the_tool() {
+        let pnpm10 = "##[group]Run pnpm publish --no-git-checks\n\x1b[36;1mpnpm publish --no-git-checks\x1b[0m\n##[endgroup]\nnpm error 404  '@a/b@1.0.0' is not in this registry.";
+        let f = facts_of(pnpm10);
+        assert_eq!(fact(&f, "publisher").as_deref(), Some("pnpm"));
+        assert_eq!(fact(&f, "publisher_oidc").as_deref(), Some("no"));
+        let pnpm11 = " WARN  Skipped OIDC: ERR_PNPM_AUTH_TOKEN_EXCHANGE: Failed token exchange request with body message: Unknown error (status code 404)\n[E404] 404 Not Found - PUT https://registry.npmjs.org/@a%2fb";
+        assert_eq!(fact(&facts_of(pnpm11), "publisher_oidc").as_deref(), Some("yes"));
+        let yarn1 = "yarn publish v1.22.22\nerror No token found and can't prompt for login when running with --non-interactive.";
+        let f = facts_of(yarn1);
+        assert_eq!(fact(&f, "publisher").as_deref(), Some("yarn-classic"));
+        assert_eq!(fact(&f, "publisher_oidc").as_deref(), Some("no"));
+        assert_eq!(fact(&facts_of("➤ YN0033: No authentication configured for request"), "publisher_oidc"), None);
+        assert!(!runs_pnpm_publish("pnpm run publish"));
+        assert!(runs_pnpm_publish("pnpm --filter @a/b publish --access public"));
+    }
+
+    const PUBLISH_STEP: &str =
+        "##[group]Run npm publish\n\x1b[36;1mnpm publish\x1b[0m\nshell: /usr/bin/bash -e {0}\nenv:\n";
+    const FAILED: &str = "##[endgroup]\nnpm error code E404\nnpm error A complete log of this run can be found in: /home/runner/.npm/_logs/2026-01-05T10_11_41_533Z-debug-0.log\n##[error]Process completed with exit code 1.";
+
+    #[test]
+    fn auth_mode_tells_oidc_from_token_jobs() {
+        let with_env = |env: &str| facts_of(&format!("{PUBLISH_STEP}{env}{FAILED}"));
+        let mode = |f: &Facts| fact(f, "auth_mode");
+        assert_eq!(mode(&with_env("  NODE_AUTH_TOKEN: ***\n")).as_deref(), Some("token"));
+        assert_eq!(
+            mode(&with_env("  NPM_TOKEN: ***\n  NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX\n")).as_deref(),
+            Some("token")
+        );
+        // No real token reached the step, after trusted publishing existed: only OIDC could work.
+        assert_eq!(mode(&with_env("  NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX\n")).as_deref(), Some("oidc"));
+        assert_eq!(mode(&with_env("  CI: true\n")).as_deref(), Some("oidc"));
+        assert_eq!(mode(&facts_of(&format!("##[group]Run npm publish\n{FAILED}"))).as_deref(), Some("oidc"));
+        // An empty token says nothing about intent; before 2025-07-31 a missing token was just missing.
+        assert_eq!(mode(&with_env("  NODE_AUTH_TOKEN: \n")), None);
+        let old = format!(
+            "{PUBLISH_STEP}  NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX\n{}",
+            FAILED.replace("2026-01-05", "2024-03-01")
+        );
+        assert_eq!(mode(&facts_of(&old)), None);
+        // Named OIDC wins over a leftover secret; IdToken alone does not (provenance needs it).
+        let commented = PUBLISH_STEP.replace("\x1b[36;1mnpm", "\x1b[36;1m# trusted publishing\x1b[0m\n\x1b[36;1mnpm");
+        let named = format!("{commented}  NODE_AUTH_TOKEN: ***\n{FAILED}");
+        assert_eq!(mode(&facts_of(&named)).as_deref(), Some("oidc"));
+        let perms = "##[group]GITHUB_TOKEN Permissions\nIdToken: write\n##[endgroup]\n";
+        let signed = PUBLISH_STEP.replace("npm publish", "npm publish --provenance");
+        let provenance = format!("{perms}{signed}  NODE_AUTH_TOKEN: ***\n{FAILED}");
+        assert_eq!(mode(&facts_of(&provenance)).as_deref(), Some("token"));
+        let empty = format!("{perms}{PUBLISH_STEP}  NODE_AUTH_TOKEN: \n{FAILED}");
+        assert_eq!(mode(&facts_of(&empty)).as_deref(), Some("oidc"));
+        let empty_signed = format!("{perms}{signed}  NODE_AUTH_TOKEN: \n{FAILED}");
+        assert_eq!(mode(&facts_of(&empty_signed)), None);
+        assert_eq!(mode(&facts_of("npm error code E404")), None);
+    }
+
+    #[test]
+    fn registry_mismatch_compares_hosts() {
+        let log = |url: &str, target: &str| {
+            facts_of(&format!(
+                "##[group]Run actions/setup-node@v4\nwith:\n  registry-url: {url}\n##[endgroup]\nnpm error need auth This command requires you to be logged in to {target}"
+            ))
+        };
+        let mismatch = |f: &Facts| fact(f, "registry_mismatch");
+        assert_eq!(
+            mismatch(&log("https://registry.npmjs.org", "https://registry.yarnpkg.com/")).as_deref(),
+            Some("yes")
+        );
+        assert_eq!(mismatch(&log("https://npm.pkg.github.com", "https://registry.npmjs.org/")).as_deref(), Some("yes"));
+        assert_eq!(mismatch(&log("https://registry.npmjs.org/", "https://registry.npmjs.org/")).as_deref(), Some("no"));
+        let pasted = |target: &str| {
+            facts_of(&format!("npm ERR! need auth This command requires you to be logged in to {target}"))
+        };
+        assert_eq!(mismatch(&pasted("https://registry.yarnpkg.com")).as_deref(), Some("yes"));
+        assert_eq!(mismatch(&pasted("https://registry.npmjs.org/")), None);
+        let put = facts_of("npm notice Publishing to https://npm.pkg.github.com/ with tag latest and default access");
+        assert_eq!(fact(&put, "publish_registry").as_deref(), Some("npm.pkg.github.com"));
+    }
+
+    #[test]
+    fn npm_error_code_is_the_last_code_or_put_status() {
+        let code = |log: &str| fact(&facts_of(log), "npm_error_code");
+        assert_eq!(code("npm ERR! code ENEEDAUTH").as_deref(), Some("ENEEDAUTH"));
+        assert_eq!(code("🦋  error npm error code E404").as_deref(), Some("E404"));
+        assert_eq!(code("npm notice Access token expired or revoked. Please try logging in again.\nnpm error 404 Not Found - PUT https://registry.npmjs.org/@a%2fb").as_deref(), Some("E404"));
+        assert_eq!(code("🦋  error an error occurred while publishing a: E404 Not Found - PUT https://registry.npmjs.org/a - Not found").as_deref(), Some("E404"));
+        assert_eq!(code("[E404] 404 Not Found - PUT https://registry.npmjs.org/@a%2fb").as_deref(), Some("E404"));
+        assert_eq!(code("npm error code E401\nnpm error code E403").as_deref(), Some("E403"));
+        assert_eq!(code("npm error 404 Not Found - GET https://registry.npmjs.org/a - Not found"), None);
+        assert_eq!(code("lerna ERR! E404 Not found").as_deref(), Some("E404"));
+        assert_eq!(code("lerna ERR! errno \"undefined\" is not a valid exit code"), None);
+    }
+
+    #[test]
+    fn failed_method_is_the_last_failing_request() {
+        let method = |log: &str| fact(&facts_of(log), "failed_method");
+        let view = "npm error 404 Not Found - GET https://registry.npmjs.org/new-pkg - Not found";
+        let put = "npm error 404 Not Found - PUT https://registry.npmjs.org/new-pkg - Not found";
+        assert_eq!(method(view).as_deref(), Some("GET"));
+        assert_eq!(method(&format!("{view}\n{put}")).as_deref(), Some("PUT"));
+        assert_eq!(method("[E404] 404 Not Found - PUT https://registry.npmjs.org/@a%2fb").as_deref(), Some("PUT"));
+        assert_eq!(method("npm http fetch GET 200 https://registry.npmjs.org/a 120ms"), None);
+        assert_eq!(method("npm error code E404"), None);
+    }
+
+    #[test]
+    fn oidc_exchange_from_tool_lines_or_auto_provenance() {
+        let exchange = |log: &str| fact(&facts_of(log), "oidc_exchange");
+        assert_eq!(exchange("npm verbose oidc Failed token exchange request with body message: OIDC token exchange error - package not found").as_deref(), Some("failed"));
+        assert_eq!(
+            exchange("npm silly oidc Skipped because incorrect permissions for id-token within GitHub workflow")
+                .as_deref(),
+            Some("skipped")
+        );
+        assert_eq!(exchange("npm verbose oidc Successfully retrieved and set token").as_deref(), Some("ok"));
+        let signed = "npm notice publish Signed provenance statement with source and build information from GitHub Actions\nnpm error 404  The requested resource 'a@1.0.0' could not be found or you do not have permission to access it.";
+        assert_eq!(exchange(signed).as_deref(), Some("ok"));
+        let explicit = format!(
+            "##[group]Run npm publish --provenance\n\x1b[36;1mnpm publish --provenance\x1b[0m\n##[endgroup]\n{signed}"
+        );
+        assert_eq!(exchange(&explicit), None);
+        assert_eq!(exchange("npm error code E404"), None);
+    }
+
+    #[test]
+    fn npm_upgrade_outcome_is_read_from_its_summary() {
+        let log = "##[group]Run npm install -g npm@^11.5.1\n\x1b[36;1mnpm install -g npm@^11.5.1\x1b[0m\n##[endgroup]\nremoved 11 packages, and changed 98 packages in 4s";
+        let f = facts_of(log);
+        assert_eq!(fact(&f, "npm_upgrade").as_deref(), Some("ok"));
+        assert_eq!(fact(&f, "npm_oidc").as_deref(), Some("yes"));
+    }
+}
