@@ -262,6 +262,10 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
     ),
     ("npm_error_code", "the last npm error code (`code E404`, `ENEEDAUTH`, ...), else E<status> of a `- PUT` line"),
     (
+        "secret_empty",
+        "yes/no: the publishing step's env echo shows NODE_AUTH_TOKEN or NPM_TOKEN empty (a secret that evaluated to '') and no real token; unknown without an env echo",
+    ),
+    (
         "failed_method",
         "GET, PUT, ...: the method of the last `<status> <text> - <METHOD> <url>` line npm printed (GET: a lookup or install failed last; PUT: the publish)",
     ),
@@ -376,6 +380,14 @@ impl Facts {
         oidc.then_some("oidc")
     }
 
+    /// Does the publishing step get an empty token secret (and no real one)?
+    pub fn secret_empty(&self) -> Option<bool> {
+        let step = self.publish_step()?;
+        let tokens = [step.node_auth_token, step.npm_token_env];
+        let real = tokens.iter().flatten().any(|t| matches!(t, TokenEcho::Secret | TokenEcho::Clear));
+        Some(!real && tokens.contains(&Some(TokenEcho::Empty)))
+    }
+
     /// Whether npm's target registry differs from the one setup-node wrote auth for.
     pub fn registry_mismatch(&self) -> Option<bool> {
         let target = self.publish_registry.as_deref()?;
@@ -459,6 +471,7 @@ impl Facts {
             "npm_error_code" => self.npm_error_code.as_deref().and_then(text),
             "oidc_exchange" => self.oidc_exchange().and_then(text),
             "failed_method" => self.failed_method.and_then(text),
+            "secret_empty" => self.secret_empty().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
             _ => None,
         }
     }
@@ -1208,6 +1221,16 @@ mod tests {
         let empty_signed = format!("{perms}{signed}  NODE_AUTH_TOKEN: \n{FAILED}");
         assert_eq!(mode(&facts_of(&empty_signed)), None);
         assert_eq!(mode(&facts_of("npm error code E404")), None);
+    }
+
+    #[test]
+    fn secret_empty_reads_either_token_variable() {
+        let with_env = |env: &str| fact(&facts_of(&format!("{PUBLISH_STEP}{env}{FAILED}")), "secret_empty");
+        assert_eq!(with_env("  NODE_AUTH_TOKEN: \n").as_deref(), Some("yes"));
+        assert_eq!(with_env("  NPM_TOKEN: \n").as_deref(), Some("yes"));
+        assert_eq!(with_env("  NPM_TOKEN: \n  NODE_AUTH_TOKEN: ***\n").as_deref(), Some("no"));
+        assert_eq!(with_env("  NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX\n").as_deref(), Some("no"));
+        assert_eq!(fact(&facts_of("npm error code ENEEDAUTH"), "secret_empty"), None);
     }
 
     #[test]
