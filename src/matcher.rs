@@ -192,6 +192,7 @@ impl Matcher {
             done: Vec::new(),
             buf: Vec::new(),
             norm: Vec::with_capacity(4096),
+            lossy: String::new(),
             stamp: vec![0; self.signals.len()],
             generation: 0,
             candidates: Vec::new(),
@@ -247,6 +248,8 @@ pub struct JobScanner<'m> {
     done: Vec<JobScan>,
     buf: Vec<u8>,
     norm: Vec<u8>,
+    /// The cleaned line when it is not valid UTF-8 (reused).
+    lossy: String,
     stamp: Vec<u32>,
     generation: u32,
     candidates: Vec<u32>,
@@ -256,14 +259,24 @@ pub struct JobScanner<'m> {
 
 /// Cuts `text` to at most `max` bytes on a character boundary.
 pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    excerpt_into(text, max, &mut out);
+    out
+}
+
+/// [`excerpt`] into a buffer the caller reuses.
+fn excerpt_into(text: &str, max: usize, out: &mut String) {
+    out.clear();
     if text.len() <= max {
-        return text.to_string();
+        out.push_str(text);
+        return;
     }
     let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &text[..end])
+    out.push_str(&text[..end]);
+    out.push('…');
 }
 
 impl JobScanner<'_> {
@@ -354,7 +367,7 @@ impl JobScanner<'_> {
                 state.facts.saw_timestamp(&String::from_utf8_lossy(&raw[r.clone()]));
             }
         }
-        let text = normalize::text(&self.norm);
+        let text = normalize::text_in(&self.norm, &mut self.lossy);
 
         // Which literals the cleaned line holds: its candidate signals, and
         // whether facts or the "no known cause" context want it.
@@ -377,11 +390,11 @@ impl JobScanner<'_> {
                 }
             }
         }
-        let kind = state.structure.classify(&text, prefix.script_echo);
+        let kind = state.structure.classify(text, prefix.script_echo);
         // Facts read only the lines of their own literals (FACT_LITERALS says
         // so); a line that is here for a rule's literal alone costs them nothing.
         if fact {
-            state.facts.line(&Line { number, text: &text, kind });
+            state.facts.line(&Line { number, text, kind });
         }
         let step = state.facts.current_step();
         let is_output = kind == LineKind::Output;
@@ -415,10 +428,15 @@ impl JobScanner<'_> {
             }
         }
         if context && is_output && !text.starts_with("##[error]Process completed with exit code") {
-            if state.context.len() == CONTEXT_KEPT {
-                state.context.pop_front();
-            }
-            state.context.push_back(ContextLine { line: number, step, text: excerpt(text.trim(), EXCERPT_MAX) });
+            // Once the window is full, the oldest entry's buffer is reused.
+            let mut slot = match state.context.len() {
+                CONTEXT_KEPT => state.context.pop_front().expect("the window is full"),
+                _ => ContextLine { line: 0, step: 0, text: String::new() },
+            };
+            slot.line = number;
+            slot.step = step;
+            excerpt_into(text.trim(), EXCERPT_MAX, &mut slot.text);
+            state.context.push_back(slot);
         }
     }
 

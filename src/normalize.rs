@@ -180,6 +180,23 @@ pub fn text(buf: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(buf)
 }
 
+/// Like [`text`], without allocating: valid UTF-8 is borrowed, anything else is
+/// written into `spare` (a buffer the caller reuses) with U+FFFD for each invalid
+/// sequence, exactly as [`text`] does.
+pub fn text_in<'a>(buf: &'a [u8], spare: &'a mut String) -> &'a str {
+    if let Ok(t) = std::str::from_utf8(buf) {
+        return t;
+    }
+    spare.clear();
+    for chunk in buf.utf8_chunks() {
+        spare.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            spare.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    spare
+}
+
 /// Tells echoed commands from output, line by line, within one job.
 ///
 /// The runner echoes a `run:` step as `##[group]Run <first line>`, the script lines
@@ -269,6 +286,17 @@ mod tests {
     fn invalid_utf8_is_replaced() {
         let (t, _) = norm(b"npm error \xff\xfe code");
         assert_eq!(t, "npm error \u{fffd}\u{fffd} code");
+    }
+
+    #[test]
+    fn text_in_agrees_with_text_and_borrows_valid_utf8() {
+        let mut spare = String::new();
+        for raw in [&b"plain"[..], b"caf\xe9 r\xc3sum\xe9", b"\xe2\x9c", b"\xff\xfeab\xc0\xaf\xed\xa0\x80", b""] {
+            assert_eq!(text_in(raw, &mut spare), text(raw));
+        }
+        spare.clear();
+        assert_eq!(text_in(b"ok", &mut spare), "ok");
+        assert!(spare.is_empty());
     }
 
     #[test]
