@@ -89,22 +89,20 @@ fn step_name(scan: &JobScan, index: usize) -> String {
 /// Tests one rule against one job; returns its diagnosis when it matches.
 fn evaluate(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> Option<Diagnosis> {
     let hits = |i: usize| scan.hits_of(matcher, index, i);
-    if !rule.all.iter().all(|&i| hits(i).count > 0) {
-        return None;
-    }
-    if !rule.any.is_empty() && !rule.any.iter().any(|&i| hits(i).count > 0) {
-        return None;
-    }
-    if rule.none.iter().any(|&i| hits(i).count > 0) {
-        return None;
-    }
-    if !rule.facts.iter().all(|c| c.holds(&scan.facts)) {
+    let holds = |all: &[usize], any: &[usize], none: &[usize], facts: &[crate::pattern::Condition]| {
+        all.iter().all(|&i| hits(i).count > 0)
+            && (any.is_empty() || any.iter().any(|&i| hits(i).count > 0))
+            && !none.iter().any(|&i| hits(i).count > 0)
+            && facts.iter().all(|c| c.holds(&scan.facts))
+    };
+    let primary = holds(&rule.all, &rule.any, &rule.none, &rule.facts);
+    if !primary && !rule.alternatives.iter().any(|w| holds(&w.all, &w.any, &w.none, &w.facts)) {
         return None;
     }
     let mut confidence = rule.confidence;
-    for (conds, level) in &rule.adjustments {
-        if conds.iter().all(|c| c.holds(&scan.facts)) {
-            confidence = *level;
+    for a in &rule.adjustments {
+        if holds(&a.all, &[], &a.none, &a.facts) {
+            confidence = a.confidence;
         }
     }
 

@@ -101,6 +101,31 @@ pub fn describe(rule: &Rule) -> String {
     if !rule.none.is_empty() {
         out.push_str(&format!("  none of: {}\n", names(&rule.none)));
     }
+    if !rule.facts.is_empty() {
+        out.push_str(&format!(
+            "  facts: {}\n",
+            rule.facts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    for (n, w) in rule.alternatives.iter().enumerate() {
+        out.push_str(&format!("  or ({}):", n + 1));
+        if !w.all.is_empty() {
+            out.push_str(&format!(" all of: {};", names(&w.all)));
+        }
+        if !w.any.is_empty() {
+            out.push_str(&format!(" any of: {};", names(&w.any)));
+        }
+        if !w.none.is_empty() {
+            out.push_str(&format!(" none of: {};", names(&w.none)));
+        }
+        if !w.facts.is_empty() {
+            out.push_str(&format!(
+                " facts: {}",
+                w.facts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        out.push('\n');
+    }
     for s in &rule.signals {
         out.push_str(&format!("    {}: /{}/ (literal {:?})\n", s.name, s.regex.as_str(), s.literal));
     }

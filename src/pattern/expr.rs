@@ -20,8 +20,15 @@ enum Op {
 /// One parsed condition.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Condition {
+    source: String,
     fact: String,
     test: Test,
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -62,7 +69,7 @@ impl Condition {
             let known: Vec<&str> = FACT_NAMES.iter().map(|(n, _)| *n).collect();
             return Err(format!("unknown fact `{fact}` (known: {})", known.join(", ")));
         }
-        Ok(Condition { fact: fact.to_string(), test })
+        Ok(Condition { source: s.to_string(), fact: fact.to_string(), test })
     }
 
     pub fn holds(&self, facts: &Facts) -> bool {

@@ -72,6 +72,9 @@ struct RuleFile {
     #[serde(default, rename = "signal")]
     signals: Vec<SignalFile>,
     when: WhenFile,
+    /// Alternative condition blocks: the rule matches when `when` or any of these holds.
+    #[serde(default, rename = "or")]
+    alternatives: Vec<WhenFile>,
     #[serde(default, rename = "adjust")]
     adjustments: Vec<AdjustFile>,
     #[serde(default, rename = "fix")]
@@ -114,7 +117,14 @@ struct WhenFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AdjustFile {
+    #[serde(default)]
     facts: Vec<Spanned<String>>,
+    /// Signals that must all have hit.
+    #[serde(default)]
+    all: Vec<Spanned<String>>,
+    /// Signals none of which may have hit.
+    #[serde(default)]
+    none: Vec<Spanned<String>>,
     confidence: Confidence,
 }
 
@@ -166,7 +176,9 @@ pub struct Rule {
     pub any: Vec<usize>,
     pub none: Vec<usize>,
     pub facts: Vec<Condition>,
-    pub adjustments: Vec<(Vec<Condition>, Confidence)>,
+    /// `[[or]]` blocks: the rule also matches when one of these holds.
+    pub alternatives: Vec<When>,
+    pub adjustments: Vec<Adjustment>,
     pub fixes: Vec<Fix>,
     pub examples: Vec<Example>,
 }
@@ -175,6 +187,24 @@ impl Rule {
     pub fn family(&self) -> &str {
         self.id.split('/').next().unwrap_or("")
     }
+}
+
+/// One block of conditions: signals (indexes into the rule's `signals`) and facts.
+#[derive(Clone, Debug, Default)]
+pub struct When {
+    pub all: Vec<usize>,
+    pub any: Vec<usize>,
+    pub none: Vec<usize>,
+    pub facts: Vec<Condition>,
+}
+
+/// A confidence that replaces the rule's when its conditions hold.
+#[derive(Clone, Debug)]
+pub struct Adjustment {
+    pub facts: Vec<Condition>,
+    pub all: Vec<usize>,
+    pub none: Vec<usize>,
+    pub confidence: Confidence,
 }
 
 #[derive(Clone, Debug)]
@@ -374,10 +404,50 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
             .collect()
     };
     let facts = conditions(&file.when.facts, &mut cx);
-    let adjustments = file.adjustments.iter().map(|a| (conditions(&a.facts, &mut cx), a.confidence)).collect();
+    let mut alternatives = Vec::new();
+    for alt in &file.alternatives {
+        if alt.all.is_empty() && alt.any.is_empty() {
+            cx.at(file.title.span(), "each `[[or]]` block needs at least one signal in `all` or `any`");
+        }
+        alternatives.push(When {
+            all: resolve(&alt.all, &mut cx),
+            any: resolve(&alt.any, &mut cx),
+            none: resolve(&alt.none, &mut cx),
+            facts: conditions(&alt.facts, &mut cx),
+        });
+    }
+    let adjustments = file
+        .adjustments
+        .iter()
+        .map(|a| Adjustment {
+            facts: conditions(&a.facts, &mut cx),
+            all: resolve(&a.all, &mut cx),
+            none: resolve(&a.none, &mut cx),
+            confidence: a.confidence,
+        })
+        .collect();
 
     // Placeholders must name a capture, a fact, or carry a fallback.
     let check_template = |text: &Spanned<String>, cx: &mut Ctx<'_>| {
+        // What is left after every placeholder is filled must not look like one:
+        // a fallback that spans lines or lacks its `}}` is printed raw otherwise.
+        let rest = template::render(text.get_ref(), |_| String::new());
+        let mut from = 0;
+        while let Some(i) = rest[from..].find("{{") {
+            let after = &rest[from + i + 2..];
+            let name = after.bytes().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_').count();
+            if name > 0 && after[name..].starts_with(['|', '}']) {
+                cx.at(
+                    text.span(),
+                    format!(
+                        "malformed placeholder `{{{{{}...`: a fallback ends with `}}}}` on the same line",
+                        &after[..name]
+                    ),
+                );
+                break;
+            }
+            from += i + 2;
+        }
         for p in template::placeholders(text.get_ref()) {
             let known = captures.contains(p.name)
                 || crate::facts::FACT_NAMES.iter().any(|(n, _)| *n == p.name)
@@ -430,6 +500,7 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
         any,
         none,
         facts,
+        alternatives,
         adjustments,
         fixes: file
             .fixes
@@ -519,6 +590,27 @@ impl RuleSet {
                 }
             }
         }
+        // A cycle of `supersedes` would fold every member away.
+        for rule in &self.rules {
+            let mut stack: Vec<&str> = rule.supersedes.iter().map(String::as_str).collect();
+            let mut seen: HashSet<&str> = HashSet::new();
+            while let Some(id) = stack.pop() {
+                if id == rule.id {
+                    problems.push(Problem {
+                        path: rule.origin.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!("`supersedes` forms a cycle back to `{}`", rule.id),
+                    });
+                    break;
+                }
+                if seen.insert(id) {
+                    if let Some(next) = self.rules.iter().find(|r| r.id == id) {
+                        stack.extend(next.supersedes.iter().map(String::as_str));
+                    }
+                }
+            }
+        }
         if problems.is_empty() { Ok(self) } else { Err(LoadError { problems }) }
     }
 
@@ -595,10 +687,45 @@ log = "ok"
 
     #[test]
     fn rejects_unresolvable_placeholders_and_bad_ids() {
+        let broken = GOOD.replace("{{npm_version|unknown}}", "{{npm_version|un\\nknown}}");
+        let p = parse_rule("npm-auth/x", "x.toml", &broken).unwrap_err();
+        assert!(p.iter().any(|p| p.message.contains("malformed placeholder")), "{p:?}");
         let bad = GOOD.replace("{{npm_version|unknown}}", "{{nothing}}");
         let p = parse_rule("Bad Id", "x.toml", &bad).unwrap_err();
         assert!(p.iter().any(|p| p.message.contains("rule id")));
         assert!(p.iter().any(|p| p.message.contains("placeholder `{{nothing}}`")));
+    }
+
+    #[test]
+    fn or_blocks_and_signal_adjustments_parse() {
+        let src = GOOD.replace(
+            "[[fix]]",
+            "[[or]]\nany = [\"code\"]\nfacts = [\"!publish_reached\"]\n[[adjust]]\nnone = [\"code\"]\nconfidence = \"low\"\n[[fix]]",
+        );
+        let r = parse_rule("npm-auth/x", "x.toml", &src).unwrap();
+        assert_eq!(r.alternatives.len(), 1);
+        assert_eq!(r.adjustments[0].none, [0]);
+        let bad = src.replace("any = [\"code\"]\nfacts", "any = [\"nope\"]\nfacts");
+        let p = parse_rule("npm-auth/x", "x.toml", &bad).unwrap_err();
+        assert!(p.iter().any(|p| p.message.contains("no signal named `nope`")), "{p:?}");
+    }
+
+    #[test]
+    fn refuses_supersedes_cycles() {
+        let a = parse_rule(
+            "npm-auth/a",
+            "a.toml",
+            &GOOD.replace("confidence = \"high\"", "confidence = \"high\"\nsupersedes = [\"npm-auth/b\"]"),
+        )
+        .unwrap();
+        let b = parse_rule(
+            "npm-auth/b",
+            "b.toml",
+            &GOOD.replace("confidence = \"high\"", "confidence = \"high\"\nsupersedes = [\"npm-auth/a\"]"),
+        )
+        .unwrap();
+        let err = RuleSet { rules: vec![a, b] }.finish(Vec::new()).unwrap_err();
+        assert!(err.problems.iter().any(|p| p.message.contains("cycle")), "{err}");
     }
 
     #[test]
