@@ -54,6 +54,8 @@ fn copy(src: &Path, rel: &Path, out: &Path, variant: &str) -> Result<(), String>
                 s.get("regex").and_then(toml::Value::as_str).map_or_else(|| regex::escape(&literal), str::to_string);
             s.insert("literal".into(), toml::Value::String(new.clone()));
             s.insert("regex".into(), toml::Value::String(format!("{}(?:{old})?", regex::escape(&new))));
+            // A swapped literal may land on a word validation refuses (`FAIL` -> `fail`).
+            s.insert("weak_literal".into(), toml::Value::String("a benchmark copy of a built-in rule".into()));
         }
     }
     let stem = rel.file_stem().and_then(|s| s.to_str()).ok_or("bad file name")?;
