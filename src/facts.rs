@@ -76,6 +76,9 @@ impl TokenEcho {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StepFacts {
     pub name: String,
+    /// Tools seen printing in this step (see [`Facts::publishers`]).
+    #[serde(skip)]
+    pub publishers: Vec<&'static str>,
     /// The first line of the step's output or echo, for evidence.
     pub first_line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -334,10 +337,19 @@ impl Facts {
         self.failed_step.map(|i| self.steps[i].publishes)
     }
 
+    /// The tool that published: the most specific one seen in the failing step,
+    /// else in the whole job (a yarn install before an npm publish must not make
+    /// yarn the publisher).
+    pub fn publisher(&self) -> Option<&'static str> {
+        self.failed_step
+            .and_then(|i| self.steps[i].publishers.iter().copied().min_by_key(|p| publisher_order(p)))
+            .or_else(|| self.publishers.first().copied())
+    }
+
     /// Could the tool that published do OIDC trusted publishing? `None` when the
     /// log does not tell.
     pub fn publisher_oidc(&self) -> Option<bool> {
-        match self.publishers.first().copied() {
+        match self.publisher() {
             Some("yarn-classic") => Some(false),
             Some("yarn-berry") => None,
             Some("pnpm") if self.pnpm_native => Some(true),
@@ -457,7 +469,7 @@ impl Facts {
             "publish_reached" => Some(Value::Bool(self.publish_reached)),
             "provenance_signed" => Some(Value::Bool(self.provenance_signed)),
             "explicit_provenance" => Some(Value::Bool(self.steps.iter().any(|s| s.explicit_provenance))),
-            "publisher" => self.publishers.first().copied().and_then(text),
+            "publisher" => self.publisher().and_then(text),
             "failed_step" => self.failed_step.and_then(|i| text(&self.steps[i].name)),
             "log_date" => self.log_date.as_deref().and_then(text),
             "oidc_intended" => Some(Value::Bool(self.oidc_intended)),
@@ -717,6 +729,13 @@ fn token_echo(value: &str) -> TokenEcho {
     }
 }
 
+/// Tools ordered by how specific they are: a wrapper over npm names the path.
+fn publisher_order(p: &str) -> usize {
+    const ORDER: [&str; 8] =
+        ["semantic-release", "changesets", "lerna", "yarn-berry", "pnpm", "npm-publish-action", "yarn-classic", "npm"];
+    ORDER.iter().position(|o| *o == p).unwrap_or(ORDER.len())
+}
+
 fn push_unique(list: &mut Vec<&'static str>, item: &'static str) {
     if !list.contains(&item) {
         list.push(item);
@@ -883,6 +902,7 @@ impl FactsBuilder {
             step.publishes = true;
         }
         if runs_pnpm_publish(code) {
+            push_unique(&mut step.publishers, "pnpm");
             push_unique(&mut self.facts.publishers, "pnpm");
         }
         if code.contains("--provenance") && !code.contains("--provenance=false") && !code.contains("--no-provenance") {
@@ -1071,6 +1091,8 @@ impl FactsBuilder {
         };
         if let Some(p) = publisher {
             push_unique(&mut f.publishers, p);
+            let step = f.steps.last_mut().expect("a step always exists");
+            push_unique(&mut step.publishers, p);
         }
         if s.contains("OIDC is available")
             || s.contains("Verifying OIDC context")
@@ -1092,18 +1114,7 @@ impl FactsBuilder {
         {
             self.facts.steps[0].name = String::new();
         }
-        // Tools ordered by how specific they are: a wrapper over npm names the path.
-        let order = [
-            "semantic-release",
-            "changesets",
-            "lerna",
-            "yarn-berry",
-            "pnpm",
-            "npm-publish-action",
-            "yarn-classic",
-            "npm",
-        ];
-        self.facts.publishers.sort_by_key(|p| order.iter().position(|o| o == p));
+        self.facts.publishers.sort_by_key(|p| publisher_order(p));
         self.facts
     }
 }
@@ -1129,6 +1140,19 @@ mod tests {
 
     fn fact(f: &Facts, name: &str) -> Option<String> {
         f.get(name).map(|v| v.to_string())
+    }
+
+    #[test]
+    fn the_publisher_is_the_tool_of_the_failing_step() {
+        let log = "##[group]Run yarn install --immutable\n\x1b[36;1myarn install --immutable\x1b[0m\n##[endgroup]\n\
+                   ➤ YN0000: · Yarn 4.5.0\n➤ YN0000: └ Completed\n\
+                   ##[group]Run npm publish\n\x1b[36;1mnpm publish\x1b[0m\n##[endgroup]\n\
+                   npm error code ENEEDAUTH\n##[error]Process completed with exit code 1.";
+        let f = facts_of(log);
+        assert_eq!(fact(&f, "publisher").as_deref(), Some("npm"));
+        // Without a failing step, the most specific tool of the job speaks.
+        let f = facts_of("➤ YN0033: No authentication configured for request\nnpm notice hello");
+        assert_eq!(fact(&f, "publisher").as_deref(), Some("yarn-berry"));
     }
 
     #[test]
