@@ -49,7 +49,10 @@ pub enum Command {
         patterns: PatternArgs,
     },
     /// List or check the rules.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  npm-logdoc patterns list\n  npm-logdoc patterns check ./my-rules\n  npm-logdoc patterns facts"
+    )]
     Patterns(PatternsCommand),
     /// Analyse a run and post the report as one comment, kept up to date: on its
     /// pull requests, else its commit, or a tracking issue (`--issue`).
@@ -75,6 +78,7 @@ pub enum PatternsCommand {
         dirs: Vec<PathBuf>,
     },
     /// Print the facts rules can test, with what each means.
+    #[command(after_help = "Example:\n  npm-logdoc patterns facts | grep npm_")]
     Facts,
 }
 
