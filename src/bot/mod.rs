@@ -22,7 +22,7 @@ use crate::error::exit;
 use crate::pattern::RuleSet;
 use crate::render::Context;
 use crate::source::ArchiveLimits;
-use crate::source::github::{GitHub, GitHubError, RunSource};
+use crate::source::github::{GitHub, GitHubError, Run, RunSource};
 
 pub use body::RunInfo;
 pub use marker::{Marker, State, fingerprint};
@@ -348,7 +348,7 @@ pub fn comment(config: &BotConfig, rules: &RuleSet, limits: &ArchiveLimits) -> R
 }
 
 /// The pull requests of the run: GitHub's link, else the open ones headed by its commit.
-async fn pull_requests(api: &Api<'_>, meta: &places::RunMeta) -> Result<Vec<u64>, crate::Error> {
+async fn pull_requests(api: &Api<'_>, meta: &Run) -> Result<Vec<u64>, crate::Error> {
     let mut prs: Vec<u64> = meta.pull_requests.iter().map(|p| p.number).collect();
     if prs.is_empty() {
         if let Some(sha) = &meta.head_sha {
@@ -369,7 +369,7 @@ fn ours<'p>(posts: &'p [Post], me: &Me, marker: &Marker) -> Vec<(&'p Post, Marke
 async fn report_failure(
     api: &Api<'_>,
     config: &BotConfig,
-    meta: &places::RunMeta,
+    meta: &Run,
     marker: &Marker,
     text: &str,
     title: &str,
@@ -425,7 +425,7 @@ async fn report_failure(
 async fn resolve(
     api: &Api<'_>,
     config: &BotConfig,
-    meta: &places::RunMeta,
+    meta: &Run,
     info: &RunInfo,
     marker: &Marker,
     outcome: &mut Outcome,

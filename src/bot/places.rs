@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::source::github::{GitHub, GitHubError, Repo};
+use crate::source::github::{GitHub, GitHubError, PullRequestRef, Repo, Run};
 
 use super::BotError;
 
@@ -17,32 +17,6 @@ use super::BotError;
 const MAX_PAGES: usize = 100;
 /// Most pull requests one run's report is posted to.
 pub const MAX_PULL_REQUESTS: usize = 10;
-
-/// The parts of a run the bot needs (`GET /repos/{o}/{r}/actions/runs/{id}`).
-#[derive(Clone, Debug, Deserialize)]
-pub struct RunMeta {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub conclusion: Option<String>,
-    #[serde(default)]
-    pub html_url: Option<String>,
-    #[serde(default)]
-    pub head_sha: Option<String>,
-    #[serde(default)]
-    pub pull_requests: Vec<Numbered>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Numbered {
-    pub number: u64,
-    #[serde(default)]
-    pub state: Option<String>,
-}
 
 /// The author of a post.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -186,14 +160,9 @@ pub struct Api<'a> {
 }
 
 impl Api<'_> {
-    /// The run (or one attempt of it).
-    pub async fn run(&self, run_id: u64, attempt: Option<u32>) -> Result<RunMeta, crate::Error> {
-        let repo = self.repo;
-        let route = match attempt {
-            Some(n) => format!("/repos/{repo}/actions/runs/{run_id}/attempts/{n}"),
-            None => format!("/repos/{repo}/actions/runs/{run_id}"),
-        };
-        Ok(self.gh.get_json(&route, &format!("run {run_id}"), repo).await?)
+    /// The run (or one attempt of it), read by the GitHub source's client.
+    pub async fn run(&self, run_id: u64, attempt: Option<u32>) -> Result<Run, crate::Error> {
+        Ok(self.gh.run(self.repo, run_id, attempt).await?)
     }
 
     /// The token's user; [`Me::AnyBot`] when GitHub will not say (an Actions or app token).
@@ -211,7 +180,7 @@ impl Api<'_> {
     pub async fn pulls_of_commit(&self, sha: &str) -> Result<Vec<u64>, crate::Error> {
         let repo = self.repo;
         let route = format!("/repos/{repo}/commits/{sha}/pulls?per_page=100");
-        let pulls: Vec<Numbered> = self
+        let pulls: Vec<PullRequestRef> = self
             .gh
             .get_json(&route, &format!("the pull requests of commit {sha}"), repo)
             .await

@@ -33,6 +33,18 @@ pub struct Run {
     pub head_branch: Option<String>,
     #[serde(default)]
     pub head_sha: Option<String>,
+    /// Pull requests whose head is this run's (empty for tag pushes and forks).
+    #[serde(default)]
+    pub pull_requests: Vec<PullRequestRef>,
+}
+
+/// A pull request as a run or a commit lists it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PullRequestRef {
+    pub number: u64,
+    /// `open` or `closed` (commit listings only).
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 impl Run {

@@ -24,7 +24,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::matcher::{JobScan, JobScanner, Matcher};
 use crate::source::{Archive, ArchiveLimits, SourceError};
 
-pub use api::{Job, Run, Step};
+pub use api::{Job, PullRequestRef, Run, Step};
 pub use client::{Body, GitHub, Settings, Sink, Token};
 pub use error::GitHubError;
 pub use steps::{Marker, MarkerIndex, MarkerKind, Segment, plan};
