@@ -125,7 +125,12 @@ pub fn fenced(body: &str, lang: &str) -> String {
 fn evidence_block(evidence: &[Evidence]) -> String {
     let mut text = String::new();
     for e in evidence {
-        text.push_str(&format!("{} › {} › line {}: {}\n", e.job, e.step, e.line, e.text));
+        // A pasted fragment has no step: do not print an empty crumb.
+        if e.step.is_empty() {
+            text.push_str(&format!("{} › line {}: {}\n", e.job, e.line, e.text));
+        } else {
+            text.push_str(&format!("{} › {} › line {}: {}\n", e.job, e.step, e.line, e.text));
+        }
     }
     format!(
         "<details><summary>Evidence ({} line{})</summary>\n\n{}\n</details>\n",
@@ -231,6 +236,20 @@ pub fn render(report: &Report, cx: &super::Context, options: &Options) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_names_the_step_only_when_there_is_one() {
+        let line = |step: &str| Evidence {
+            job: "build".into(),
+            step: step.into(),
+            line: 7,
+            text: "npm error code E404".into(),
+        };
+        let block = evidence_block(&[line(""), line("Publish")]);
+        assert!(block.contains("build › line 7: npm error code E404\n"), "{block}");
+        assert!(block.contains("build › Publish › line 7: npm error code E404"), "{block}");
+        assert!(!block.contains("›  ›"), "{block}");
+    }
 
     #[test]
     fn fences_outlast_backtick_runs() {
