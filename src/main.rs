@@ -13,8 +13,9 @@ use npm_logdoc::render::{self, Format};
 use npm_logdoc::source::ArchiveLimits;
 use npm_logdoc::{Analysis, Error, analyze, analyze_text};
 
-fn rules(dirs: &[std::path::PathBuf]) -> Result<RuleSet, Error> {
-    let set = RuleSet::builtin()?;
+/// The rules to work with; `check` loads the built-ins with every check.
+fn rules(dirs: &[std::path::PathBuf], check: bool) -> Result<RuleSet, Error> {
+    let set = if check { RuleSet::builtin()? } else { RuleSet::builtin_for_analysis()? };
     Ok(if dirs.is_empty() { set } else { set.with_dirs(dirs)? })
 }
 
@@ -32,7 +33,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Analyze(args) => {
             let config = args.resolve()?;
-            let rules = rules(&config.pattern_dirs)?;
+            let rules = rules(&config.pattern_dirs, false)?;
             let Analysis { report, run_url, job_urls } = if config.example {
                 let report = analyze_text("release", npm_logdoc::EXAMPLE_LOG, &rules);
                 Analysis { report, run_url: None, job_urls: Vec::new() }
@@ -52,7 +53,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
             Ok(exit::OK)
         }
         Command::Explain { id, patterns } => {
-            let rules = rules(&patterns.dirs)?;
+            let rules = rules(&patterns.dirs, false)?;
             let Some(rule) = rules.get(&id) else {
                 let close: Vec<&str> = rules
                     .rules
@@ -71,12 +72,12 @@ fn run(cli: Cli) -> Result<i32, Error> {
             Ok(exit::OK)
         }
         Command::Patterns(PatternsCommand::List { patterns, json }) => {
-            let rules = rules(&patterns.dirs)?;
+            let rules = rules(&patterns.dirs, false)?;
             write_out(&npm_logdoc::pattern::list(&rules, json))?;
             Ok(exit::OK)
         }
         Command::Patterns(PatternsCommand::Check { dirs }) => {
-            let rules = rules(&dirs)?;
+            let rules = rules(&dirs, true)?;
             let failures = npm_logdoc::pattern::check_examples(&rules);
             if failures.is_empty() {
                 let n: usize = rules.rules.iter().map(|r| r.examples.len()).sum();
@@ -94,7 +95,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Comment(args) => {
             let config = args.resolve()?;
-            let rules = rules(&config.pattern_dirs)?;
+            let rules = rules(&config.pattern_dirs, false)?;
             let outcome = npm_logdoc::bot::comment(&config, &rules, &ArchiveLimits::default())?;
             write_out(&outcome.render())?;
             Ok(exit::OK)

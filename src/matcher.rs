@@ -12,11 +12,10 @@ use std::io::{self, Read};
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, MatchKind, StartKind};
-use regex::bytes::Regex;
 
 use crate::facts::{FACT_LITERALS, Facts, FactsBuilder};
 use crate::normalize::{self, Line, LineKind, Structure};
-use crate::pattern::{RuleSet, Scope};
+use crate::pattern::{RuleSet, Scope, SignalRegex};
 
 /// Bytes read at a time; also the longest line segment handled as one line.
 pub const BLOCK: usize = 1 << 20;
@@ -97,7 +96,7 @@ impl JobScan {
 }
 
 struct UniqueSignal {
-    regex: Regex,
+    regex: SignalRegex,
     scope: Scope,
 }
 
@@ -410,14 +409,14 @@ impl JobScanner<'_> {
             if !in_scope {
                 continue;
             }
-            let Some(caps) = signal.regex.captures(text.as_bytes()) else {
+            let regex = signal.regex.get();
+            let Some(caps) = regex.captures(text.as_bytes()) else {
                 continue;
             };
             let hits = &mut state.hits[sig as usize];
             hits.count += 1;
             if hits.kept.len() < HITS_KEPT {
-                let captures = signal
-                    .regex
+                let captures = regex
                     .capture_names()
                     .enumerate()
                     .filter_map(|(i, name)| {

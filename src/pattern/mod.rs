@@ -13,8 +13,10 @@ pub mod template;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use regex::bytes::Regex;
+use regex_syntax::ast::{self, Ast};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -154,8 +156,65 @@ struct ExampleFile {
 pub struct Signal {
     pub name: String,
     pub literal: String,
-    pub regex: Regex,
+    pub regex: SignalRegex,
     pub scope: Scope,
+}
+
+/// The regex size limit: a pattern that compiles bigger is refused.
+const REGEX_SIZE_LIMIT: usize = 1 << 22;
+
+/// A signal's regex. Checked rules compile it when they load; the built-ins loaded
+/// for analysis (checked by their tests and `patterns check`) compile it on first
+/// use, since most signals never see a candidate line and compiling all of them
+/// costs more than scanning a small log.
+#[derive(Clone, Debug)]
+pub struct SignalRegex {
+    pattern: Arc<str>,
+    compiled: Arc<OnceLock<Regex>>,
+}
+
+impl SignalRegex {
+    fn build(pattern: &str) -> Result<Regex, regex::Error> {
+        regex::bytes::RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build()
+    }
+
+    fn compiled(pattern: String, regex: Regex) -> SignalRegex {
+        SignalRegex { pattern: pattern.into(), compiled: Arc::new(OnceLock::from(regex)) }
+    }
+
+    fn deferred(pattern: String) -> SignalRegex {
+        SignalRegex { pattern: pattern.into(), compiled: Arc::new(OnceLock::new()) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled regex. A deferred pattern parsed when its rule loaded, and only
+    /// built-in rules (whose every pattern compiles in their tests) are deferred, so
+    /// a failure here is a build that skipped its tests: it matches nothing.
+    pub fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Self::build(&self.pattern).unwrap_or_else(|_| Regex::new("[^\\s\\S]").expect("an empty class compiles"))
+        })
+    }
+}
+
+/// The names of a pattern's named groups, in order, from its syntax tree (cheap:
+/// no automaton is built).
+fn capture_names(tree: &Ast, out: &mut Vec<String>) {
+    match tree {
+        Ast::Group(g) => {
+            if let ast::GroupKind::CaptureName { name, .. } = &g.kind {
+                out.push(name.name.clone());
+            }
+            capture_names(&g.ast, out);
+        }
+        Ast::Repetition(r) => capture_names(&r.ast, out),
+        Ast::Alternation(a) => a.asts.iter().for_each(|t| capture_names(t, out)),
+        Ast::Concat(c) => c.asts.iter().for_each(|t| capture_names(t, out)),
+        _ => {}
+    }
 }
 
 /// A rule, validated and compiled.
@@ -301,6 +360,14 @@ const TEMPLATE_EXTRAS: &[&str] = &["job", "step"];
 
 /// Parses and checks one rule file. `path` is shown in problems.
 pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>> {
+    parse_rule_checked(id, path, src, true)
+}
+
+/// With `scan_examples` every signal's regex is compiled now and run over the
+/// rule's examples to prove the literal covers them. The built-ins pass that in
+/// their tests and `patterns check`, so analysis loads them without it and compiles
+/// each regex on first use: that costs more than the rest of loading.
+fn parse_rule_checked(id: &str, path: &str, src: &str, scan_examples: bool) -> Result<Rule, Vec<Problem>> {
     let mut cx = Ctx { path, src, problems: Vec::new() };
     if !valid_id(id) {
         cx.at(
@@ -347,28 +414,40 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
             Some(r) => r.get_ref().clone(),
             None => regex::escape(literal),
         };
-        let regex = match regex::bytes::RegexBuilder::new(&pattern).size_limit(1 << 22).build() {
-            Ok(r) => r,
+        let span = s.regex.as_ref().map_or(s.literal.span(), |r| r.span());
+        let tree = match ast::parse::Parser::new().parse(&pattern) {
+            Ok(t) => t,
             Err(e) => {
-                let span = s.regex.as_ref().map_or(s.literal.span(), |r| r.span());
                 let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
                 cx.at(span, format!("signal `{name}`: invalid regex: {first}"));
                 continue;
             }
         };
-        // Every line the regex matches in the examples must hold the literal, or
-        // the prefilter would hide matches the author expects.
-        for ex in &file.examples {
-            for line in ex.log.lines() {
-                if regex.is_match(line.as_bytes()) && !line.contains(literal.as_str()) {
-                    let span = s.regex.as_ref().map_or(s.literal.span(), |r| r.span());
-                    cx.at(span, format!("signal `{name}`: the regex matches example line `{line}`, which lacks the literal `{literal}`; the prefilter would hide that match"));
+        let mut names = Vec::new();
+        capture_names(&tree, &mut names);
+        let regex = if scan_examples {
+            let regex = match SignalRegex::build(&pattern) {
+                Ok(r) => r,
+                Err(e) => {
+                    let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
+                    cx.at(span, format!("signal `{name}`: invalid regex: {first}"));
+                    continue;
+                }
+            };
+            // Every line the regex matches in the examples must hold the literal, or
+            // the prefilter would hide matches the author expects.
+            for ex in &file.examples {
+                for line in ex.log.lines() {
+                    if regex.is_match(line.as_bytes()) && !line.contains(literal.as_str()) {
+                        cx.at(span.clone(), format!("signal `{name}`: the regex matches example line `{line}`, which lacks the literal `{literal}`; the prefilter would hide that match"));
+                    }
                 }
             }
-        }
-        for c in regex.capture_names().flatten() {
-            captures.insert(c.to_string());
-        }
+            SignalRegex::compiled(pattern, regex)
+        } else {
+            SignalRegex::deferred(pattern)
+        };
+        captures.extend(names);
         signals.push(Signal { name, literal: literal.clone(), regex, scope: s.scope });
     }
 
@@ -517,12 +596,23 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
 }
 
 impl RuleSet {
-    /// The rules compiled into the binary.
+    /// The rules compiled into the binary, with every check `patterns check` makes.
     pub fn builtin() -> Result<RuleSet, LoadError> {
+        Self::builtin_with(true)
+    }
+
+    /// The rules compiled into the binary, loaded for analysis: the checks that
+    /// cannot change between runs of one binary (examples against literals) are left
+    /// to `builtin` (tests and `patterns check`).
+    pub fn builtin_for_analysis() -> Result<RuleSet, LoadError> {
+        Self::builtin_with(false)
+    }
+
+    fn builtin_with(scan_examples: bool) -> Result<RuleSet, LoadError> {
         let mut set = RuleSet::default();
         let mut problems = Vec::new();
         for (id, src) in builtin::PATTERNS {
-            match parse_rule(id, &format!("patterns/{id}.toml"), src) {
+            match parse_rule_checked(id, &format!("patterns/{id}.toml"), src, scan_examples) {
                 Ok(rule) => set.rules.push(rule),
                 Err(p) => problems.extend(p),
             }
@@ -657,6 +747,36 @@ log = "npm error code E404"
 matches = false
 log = "ok"
 "#;
+
+    #[test]
+    fn deferred_regexes_compile_on_first_use_with_the_same_captures() {
+        let checked = RuleSet::builtin().unwrap();
+        let deferred = RuleSet::builtin_for_analysis().unwrap();
+        for (a, b) in checked.rules.iter().zip(&deferred.rules) {
+            assert_eq!(a.id, b.id);
+            for (x, y) in a.signals.iter().zip(&b.signals) {
+                assert!(x.regex.compiled.get().is_some(), "{}: checked rules compile at load", a.id);
+                assert!(y.regex.compiled.get().is_none(), "{}: analysis defers compiling", b.id);
+                assert_eq!(x.regex.as_str(), y.regex.as_str());
+                let names = |r: &Regex| r.capture_names().flatten().map(str::to_string).collect::<Vec<_>>();
+                assert_eq!(names(x.regex.get()), names(y.regex.get()), "{}/{}", a.id, x.name);
+            }
+        }
+    }
+
+    #[test]
+    fn capture_names_come_from_the_syntax_tree() {
+        let tree = ast::parse::Parser::new().parse(r"^(?:a(?P<pkg>\S+)|(?P<ver>\d+)(x)*)(?:(?P<n>y))?").unwrap();
+        let mut names = Vec::new();
+        capture_names(&tree, &mut names);
+        assert_eq!(names, ["pkg", "ver", "n"]);
+    }
+
+    #[test]
+    fn an_uncompilable_deferred_pattern_matches_nothing() {
+        let r = SignalRegex::deferred("a{99999}{99999}".to_string());
+        assert!(!r.get().is_match(b"a"));
+    }
 
     #[test]
     fn parses_a_good_rule() {
