@@ -151,9 +151,14 @@ pub struct Facts {
     /// The workflow means to publish with OIDC (id-token permission seen, an OIDC
     /// mention in a script, a tool's OIDC line).
     pub oidc_intended: bool,
-    /// OIDC is named by a script or a tool (not only implied by `IdToken: write`,
-    /// which provenance needs too).
+    /// OIDC is named by the workflow's own script or comments (not only implied by
+    /// `IdToken: write`, which provenance needs too).
     pub oidc_named: bool,
+    /// A tool printed OIDC lines (npm's verbose `oidc` lines, semantic-release's
+    /// `Verifying OIDC context`). Tools print them whenever the job can get an ID
+    /// token, token jobs that sign provenance included, so a real token secret in
+    /// the publish step outweighs them.
+    pub oidc_output: bool,
     /// The publish stopped for want of a usable credential (see [`is_auth_failure`]).
     pub auth_failure: bool,
     /// pnpm >= 11 printed its own publish lines (native publish with its own OIDC).
@@ -282,7 +287,7 @@ impl Facts {
     /// The step whose env echo speaks for the publish: the failing step if it had
     /// an env echo, else the last step that runs a publish.
     fn publish_step(&self) -> Option<&StepFacts> {
-        if let Some(i) = self.failed_step {
+        if let Some(i) = self.failing_publish_step() {
             let step = &self.steps[i];
             if step.env_seen {
                 return Some(step);
@@ -328,20 +333,27 @@ impl Facts {
         }
     }
 
+    /// The failing step that speaks for the publish: the first failing step that
+    /// publishes, else the first failing step. A step with `continue-on-error` (an
+    /// npm upgrade, a lint) can fail before the publish does.
+    fn failing_publish_step(&self) -> Option<usize> {
+        self.steps.iter().position(|s| s.failed && s.publishes).or(self.failed_step)
+    }
+
     /// Does the failing step publish? `None` for a fragment without steps or
     /// without a failing step.
     fn publish_step_state(&self) -> Option<bool> {
         if self.steps.len() <= 1 {
             return None;
         }
-        self.failed_step.map(|i| self.steps[i].publishes)
+        self.failing_publish_step().map(|i| self.steps[i].publishes)
     }
 
     /// The tool that published: the most specific one seen in the failing step,
     /// else in the whole job (a yarn install before an npm publish must not make
     /// yarn the publisher).
     pub fn publisher(&self) -> Option<&'static str> {
-        self.failed_step
+        self.failing_publish_step()
             .and_then(|i| self.steps[i].publishers.iter().copied().min_by_key(|p| publisher_order(p)))
             .or_else(|| self.publishers.first().copied())
     }
@@ -370,12 +382,15 @@ impl Facts {
             }
             // A whole job log whose failing step echoed no `env:` at all: no token reached it.
             None if self.steps.len() > 1 && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
-            None => return None,
+            None => return self.oidc_output.then_some("oidc"),
         };
         // `IdToken: write` alone is no proof: token workflows grant it for `--provenance`.
         let real = |t: TokenEcho| matches!(t, TokenEcho::Secret | TokenEcho::Clear);
         if real(node) || real(npm) {
             return Some("token");
+        }
+        if self.oidc_output {
+            return Some("oidc");
         }
         let explicit_provenance = self.steps.iter().any(|s| s.explicit_provenance);
         let tokenless = matches!(node, TokenEcho::Placeholder | TokenEcho::Absent)
@@ -930,10 +945,16 @@ impl FactsBuilder {
             f.auth_failure = true;
         }
         if let Some(rest) = s.strip_prefix("##[") {
-            if rest.starts_with("error]") && f.failed_step.is_none() {
+            if rest.starts_with("error]") {
                 let idx = f.steps.len() - 1;
-                f.failed_step = Some(idx);
+                f.failed_step.get_or_insert(idx);
                 f.steps[idx].failed = true;
+                // The upgrade step failed before printing a summary.
+                if f.steps[idx].npm_upgrade_spec.is_some() {
+                    if let Some((_, state @ None)) = &mut f.npm_upgrade {
+                        *state = Some(false);
+                    }
+                }
             }
             if rest.starts_with("group]GITHUB_TOKEN Permissions") {
                 self.in_permissions = true;
@@ -1043,8 +1064,13 @@ impl FactsBuilder {
         }
         // The outcome of a global npm upgrade.
         if let Some((_, state)) = &mut f.npm_upgrade {
+            let in_upgrade_step = f.steps.last().is_some_and(|st| st.npm_upgrade_spec.is_some());
             if state.is_none() {
-                if s.contains("EBADENGINE") || s.contains("notsup Not compatible with your version of node/npm: npm@") {
+                if s.contains("EBADENGINE")
+                    || s.contains("notsup Not compatible with your version of node/npm: npm@")
+                    // Any npm error in the upgrade's own step (EACCES, ETARGET, a network error).
+                    || in_upgrade_step && (s.starts_with("npm error code ") || s.starts_with("npm ERR! code "))
+                {
                     *state = Some(false);
                 } else if (s.starts_with("added ")
                     || s.starts_with("changed ")
@@ -1099,7 +1125,7 @@ impl FactsBuilder {
             || s.contains("oidc") && s.starts_with("npm ")
         {
             f.oidc_intended = true;
-            f.oidc_named = true;
+            f.oidc_output = true;
         }
         let _ = number;
     }
@@ -1189,6 +1215,15 @@ mod tests {
         assert_eq!(fact(&facts_of("npm error code ECONNRESET"), "publish_step"), None);
         let script = "##[group]Run npm run deploy\n\x1b[36;1mnpm run deploy\x1b[0m\n##[endgroup]\nnpm error code ENEEDAUTH\nnpm error need auth This command requires you to be logged in to https://registry.npmjs.org/\n##[error]Process completed with exit code 1.";
         assert_eq!(fact(&facts_of(script), "publish_step").as_deref(), Some("yes"));
+        // A continue-on-error step failed first; the publish failed after it.
+        let upgrade = "##[group]Run npm install -g npm@latest\n\x1b[36;1mnpm install -g npm@latest\x1b[0m\n##[endgroup]\nnpm error code EBADENGINE\n##[error]Process completed with exit code 1.\n";
+        let both = format!(
+            "{upgrade}##[group]Run npm publish\n\x1b[36;1mnpm publish\x1b[0m\nenv:\n  NODE_AUTH_TOKEN: ***\n##[endgroup]\nnpm error code E404\n##[error]Process completed with exit code 1."
+        );
+        let f = facts_of(&both);
+        assert_eq!(fact(&f, "publish_step").as_deref(), Some("yes"));
+        assert_eq!(fact(&f, "failed_step").as_deref(), Some("npm install -g npm@latest"));
+        assert_eq!(fact(&f, "token").as_deref(), Some("secret"));
     }
 
     #[test]
@@ -1245,6 +1280,20 @@ mod tests {
         let empty_signed = format!("{perms}{signed}  NODE_AUTH_TOKEN: \n{FAILED}");
         assert_eq!(mode(&facts_of(&empty_signed)), None);
         assert_eq!(mode(&facts_of("npm error code E404")), None);
+        // npm prints its verbose oidc lines in any job that can get an ID token: a
+        // real secret in the step still makes it a token job.
+        let verbose = "npm verbose oidc Failed token exchange request with body message: package not found\n";
+        let token_job = format!(
+            "{perms}{signed}  NODE_AUTH_TOKEN: ***\n##[endgroup]\n{verbose}{}",
+            FAILED.trim_start_matches("##[endgroup]\n")
+        );
+        assert_eq!(mode(&facts_of(&token_job)).as_deref(), Some("token"));
+        let oidc_job = format!(
+            "{perms}{PUBLISH_STEP}  NODE_AUTH_TOKEN: \n##[endgroup]\n{verbose}{}",
+            FAILED.trim_start_matches("##[endgroup]\n")
+        );
+        assert_eq!(mode(&facts_of(&oidc_job)).as_deref(), Some("oidc"));
+        assert_eq!(mode(&facts_of(&format!("{verbose}npm error code E404"))).as_deref(), Some("oidc"));
     }
 
     #[test]
@@ -1331,5 +1380,20 @@ mod tests {
         let f = facts_of(log);
         assert_eq!(fact(&f, "npm_upgrade").as_deref(), Some("ok"));
         assert_eq!(fact(&f, "npm_oidc").as_deref(), Some("yes"));
+        let step =
+            "##[group]Run npm install -g npm@^11.5.1\n\x1b[36;1mnpm install -g npm@^11.5.1\x1b[0m\n##[endgroup]\n";
+        for failure in
+            ["npm error code EACCES", "npm ERR! code ETARGET", "##[error]Process completed with exit code 1."]
+        {
+            assert_eq!(
+                fact(&facts_of(&format!("{step}{failure}")), "npm_upgrade").as_deref(),
+                Some("failed"),
+                "{failure}"
+            );
+        }
+        // An npm error in a later step is not the upgrade's.
+        let later =
+            format!("{step}changed 1 package in 2s\n##[group]Run npm publish\n##[endgroup]\nnpm error code E404");
+        assert_eq!(fact(&facts_of(&later), "npm_upgrade").as_deref(), Some("ok"));
     }
 }
