@@ -234,7 +234,52 @@ fn diagnose_job(rules: &RuleSet, matcher: &Matcher, scan: &JobScan) -> Vec<Diagn
             d.evidence.sort_by_key(|e| e.line);
         }
     }
+    // Steps that failed (a fragment has none, so all its lines count).
+    let failed: Vec<&str> = scan.facts.steps.iter().filter(|s| s.failed).map(|s| s.name.as_str()).collect();
+    fold_in_step(rules, &failed, &mut out);
     out
+}
+
+/// Does `id` belong to an entry of `supersedes_in_step` (a family or an id)?
+fn names(entry: &str, id: &str) -> bool {
+    if entry.contains('/') { id == entry } else { id.split('/').next() == Some(entry) }
+}
+
+/// Folds a diagnosis into one whose rule names it in `supersedes_in_step` when
+/// the two share a step and none of the first's evidence lies in another failing
+/// step (corroboration from Set up job does not count; a fragment is one failing
+/// step). A test failure that quotes `npm error code E404` explains that line; a
+/// publish that failed in its own step after a `continue-on-error` test step stays.
+fn fold_in_step(rules: &RuleSet, failed: &[&str], out: &mut Vec<Diagnosis>) {
+    let failing = |step: &str| failed.is_empty() || failed.contains(&step);
+    let mut i = 0;
+    while i < out.len() {
+        let host = out.iter().enumerate().find(|(j, t)| {
+            let d = &out[i];
+            let in_t = |step: &str| t.evidence.iter().any(|te| te.step == step);
+            *j != i
+                && rules.get(&t.id).is_some_and(|r| r.supersedes_in_step.iter().any(|e| names(e, &d.id)))
+                && d.evidence.iter().any(|e| in_t(&e.step))
+                && d.evidence.iter().all(|e| in_t(&e.step) || !failing(&e.step))
+        });
+        let Some((j, _)) = host else {
+            i += 1;
+            continue;
+        };
+        let d = out.remove(i);
+        let t = &mut out[if j > i { j - 1 } else { j }];
+        for e in d.evidence {
+            if !t.evidence.contains(&e) && t.evidence.len() < EVIDENCE_MAX {
+                t.evidence.push(e);
+            }
+        }
+        for id in std::iter::once(d.id).chain(d.explains) {
+            if !t.explains.contains(&id) {
+                t.explains.push(id);
+            }
+        }
+        t.evidence.sort_by_key(|e| e.line);
+    }
 }
 
 fn summarize(scan: &JobScan) -> JobSummary {

@@ -142,6 +142,10 @@ pub struct Facts {
     /// Tools seen printing: npm, pnpm, yarn-berry, yarn-classic, changesets,
     /// semantic-release, lerna, npm-publish-action.
     pub publishers: Vec<&'static str>,
+    /// The source named the steps (a zip's step files, `gh run view`'s step
+    /// column), so even a one-step log is not a nameless fragment.
+    #[serde(skip)]
+    pub steps_named: bool,
     /// The failing step: the one with the first `##[error]` line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<usize>,
@@ -159,6 +163,9 @@ pub struct Facts {
     /// token, token jobs that sign provenance included, so a real token secret in
     /// the publish step outweighs them.
     pub oidc_output: bool,
+    /// A tool said it wrote a token it was given (semantic-release: `Wrote
+    /// NPM_TOKEN to ...`, printed only for a non-empty NPM_TOKEN).
+    pub token_written: bool,
     /// The publish stopped for want of a usable credential (see [`is_auth_failure`]).
     pub auth_failure: bool,
     /// pnpm >= 11 printed its own publish lines (native publish with its own OIDC).
@@ -343,7 +350,7 @@ impl Facts {
     /// Does the failing step publish? `None` for a fragment without steps or
     /// without a failing step.
     fn publish_step_state(&self) -> Option<bool> {
-        if self.steps.len() <= 1 {
+        if self.steps.len() <= 1 && !self.steps_named {
             return None;
         }
         self.failing_publish_step().map(|i| self.steps[i].publishes)
@@ -382,11 +389,12 @@ impl Facts {
             }
             // A whole job log whose failing step echoed no `env:` at all: no token reached it.
             None if self.steps.len() > 1 && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
+            None if self.token_written => return Some("token"),
             None => return self.oidc_output.then_some("oidc"),
         };
         // `IdToken: write` alone is no proof: token workflows grant it for `--provenance`.
         let real = |t: TokenEcho| matches!(t, TokenEcho::Secret | TokenEcho::Clear);
-        if real(node) || real(npm) {
+        if real(node) || real(npm) || self.token_written {
             return Some("token");
         }
         if self.oidc_output {
@@ -516,6 +524,9 @@ pub const FACT_LITERALS: &[&str] = &[
     "NODE_AUTH_TOKEN",
     "NPM_CONFIG_USERCONFIG",
     "NPM_TOKEN",
+    "NPM_AUTH_TOKEN",
+    // an action's `token` input (JS-DevTools/npm-publish)
+    "token:",
     "NPM_CONFIG_PROVENANCE",
     "npm_config_provenance",
     "registry-url",
@@ -778,6 +789,7 @@ impl FactsBuilder {
     /// Starts a step named by the source (a zip step file) rather than by markers.
     pub fn start_named_step(&mut self, name: &str, line: u64) {
         self.named_by_source = true;
+        self.facts.steps_named = true;
         let step = StepFacts {
             name: name.to_string(),
             first_line: line,
@@ -844,7 +856,8 @@ impl FactsBuilder {
                 if let Some((key, value)) = trimmed.split_once(':') {
                     match key.trim() {
                         "NODE_AUTH_TOKEN" => step.node_auth_token = Some(token_echo(value)),
-                        "NPM_TOKEN" => step.npm_token_env = Some(token_echo(value)),
+                        // A token given the yarn berry way counts like NPM_TOKEN.
+                        "NPM_TOKEN" | "YARN_NPM_AUTH_TOKEN" => step.npm_token_env = Some(token_echo(value)),
                         "NPM_CONFIG_USERCONFIG" => step.npm_userconfig = true,
                         "NPM_CONFIG_PROVENANCE" | "npm_config_provenance" => {
                             step.explicit_provenance |= value.trim() == "true"
@@ -858,6 +871,13 @@ impl FactsBuilder {
                 let step = self.facts.steps.last_mut().expect("a step always exists");
                 if let Some(("publish", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
                     step.publishes |= !value.trim().is_empty();
+                }
+                // JS-DevTools/npm-publish takes the npm token as its `token` input.
+                if let Some(("token", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
+                    if step.name.to_ascii_lowercase().starts_with("js-devtools/npm-publish@") {
+                        step.npm_token_env = Some(token_echo(value));
+                        step.env_seen = true;
+                    }
                 }
                 if let Some(("registry-url", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
                     let v = value.trim();
@@ -1054,6 +1074,9 @@ impl FactsBuilder {
             || s.contains("ERR_PNPM_AUTH_TOKEN_")
         {
             f.pnpm_native = true;
+        }
+        if s.contains("Wrote NPM_TOKEN to") {
+            f.token_written = true;
         }
         if s.contains("Verifying OIDC context") {
             f.semantic_release_oidc = true;
@@ -1294,6 +1317,20 @@ mod tests {
         );
         assert_eq!(mode(&facts_of(&oidc_job)).as_deref(), Some("oidc"));
         assert_eq!(mode(&facts_of(&format!("{verbose}npm error code E404"))).as_deref(), Some("oidc"));
+        // semantic-release tried OIDC, then wrote the NPM_TOKEN it was given.
+        let sr = "[semantic-release] [@semantic-release/npm] › ℹ  Verifying OIDC context for publishing from GitHub Actions\n[semantic-release] [@semantic-release/npm] › ℹ  Wrote NPM_TOKEN to /tmp/x/.npmrc\nnpm error code E401";
+        assert_eq!(mode(&facts_of(sr)).as_deref(), Some("token"));
+    }
+
+    #[test]
+    fn npm_publish_action_token_input_and_yarn_token_count_as_tokens() {
+        let action = "##[group]Run JS-DevTools/npm-publish@v3\nwith:\n  token: ***\n  registry: https://registry.npmjs.org/\n##[endgroup]\nnpm error code E404\n##[error]Process completed with exit code 1.";
+        assert_eq!(fact(&facts_of(action), "auth_mode").as_deref(), Some("token"));
+        // setup-node's `token` input is a GitHub token for downloads, not npm's.
+        let setup = "##[group]Run actions/setup-node@v4\nwith:\n  token: ***\n##[endgroup]\n##[group]Run npm publish\n##[endgroup]\nnpm error code E404\nnpm error A complete log of this run can be found in: /home/runner/.npm/_logs/2026-01-05T10_11_41_533Z-debug-0.log\n##[error]Process completed with exit code 1.";
+        assert_eq!(fact(&facts_of(setup), "auth_mode").as_deref(), Some("oidc"));
+        let yarn = format!("{PUBLISH_STEP}  YARN_NPM_AUTH_TOKEN: ***\n{FAILED}");
+        assert_eq!(fact(&facts_of(&yarn), "auth_mode").as_deref(), Some("token"));
     }
 
     #[test]

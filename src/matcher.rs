@@ -205,6 +205,8 @@ impl Matcher {
 struct JobState {
     name: Option<String>,
     gh_job: Option<Vec<u8>>,
+    /// The step column of `gh run view --log` lines: it names the step.
+    gh_step: Option<Vec<u8>>,
     facts: FactsBuilder,
     structure: Structure,
     hits: Vec<SignalHits>,
@@ -219,6 +221,7 @@ impl JobState {
         JobState {
             name,
             gh_job: None,
+            gh_step: None,
             facts: FactsBuilder::new(),
             structure: Structure::default(),
             hits: vec![SignalHits::default(); m.signals.len()],
@@ -361,6 +364,13 @@ impl JobScanner<'_> {
             }
         }
         let state = &mut self.current;
+        if let Some(r) = &prefix.step {
+            let step = &raw[r.clone()];
+            if state.gh_step.as_deref() != Some(step) {
+                state.facts.start_named_step(&String::from_utf8_lossy(step), number);
+                state.gh_step = Some(step.to_vec());
+            }
+        }
         state.seen_any = true;
         if !state.saw_timestamp {
             if let Some(r) = &prefix.timestamp {

@@ -43,6 +43,10 @@ struct Expectation {
     why: String,
     #[serde(default)]
     negative: bool,
+    /// The confidence the first diagnosis must have, when the log's evidence fixes
+    /// it (`low` for the honest answer to a thin fragment).
+    #[serde(default)]
+    confidence: Option<String>,
 }
 
 fn corpus_root() -> PathBuf {
@@ -83,6 +87,16 @@ fn every_corpus_log_gives_its_expected_diagnoses() {
         let report = npm_logdoc::analyze_sources(&[Source::Path(log.clone())], &rules, &ArchiveLimits::default())
             .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         let got: Vec<String> = report.diagnoses.iter().map(|d| d.id.clone()).collect();
+        if let (Some(want), Some(first)) = (&exp.confidence, report.diagnoses.first()) {
+            let have = format!("{:?}", first.confidence).to_lowercase();
+            if *want != have {
+                failures.push(format!(
+                    "{}\n    expected confidence {want} for {}\n    got      {have}",
+                    log.strip_prefix(corpus_root()).unwrap().display(),
+                    first.id
+                ));
+            }
+        }
         if got != exp.expect {
             failures.push(format!(
                 "{}\n    expected {:?}\n    got      {:?}",

@@ -68,6 +68,8 @@ struct RuleFile {
     rank: i32,
     #[serde(default)]
     supersedes: Vec<Spanned<String>>,
+    #[serde(default)]
+    supersedes_in_step: Vec<Spanned<String>>,
     explanation: Spanned<String>,
     #[serde(default)]
     references: Vec<String>,
@@ -227,6 +229,10 @@ pub struct Rule {
     pub confidence: Confidence,
     pub rank: i32,
     pub supersedes: Vec<String>,
+    /// Families (`npm-auth`) or ids whose matches are folded into this rule when
+    /// all their evidence lies in steps where this rule has evidence: a failing
+    /// test explains the npm errors its own output quotes.
+    pub supersedes_in_step: Vec<String>,
     pub explanation: String,
     pub references: Vec<String>,
     pub signals: Vec<Signal>,
@@ -561,6 +567,15 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, scan_examples: bool) -> R
             cx.at(s.span(), format!("`{}` is not a rule id (`family/name`)", s.get_ref()));
         }
     }
+    let family = id.split('/').next().unwrap_or("");
+    for s in &file.supersedes_in_step {
+        let target = s.get_ref();
+        if !valid_id(target) && !valid_id(&format!("{target}/x")) {
+            cx.at(s.span(), format!("`{target}` is neither a family (`npm-auth`) nor a rule id (`family/name`)"));
+        } else if target == family || target.split('/').next() == Some(family) {
+            cx.at(s.span(), format!("`{target}` is this rule's own family: use `supersedes` within a family"));
+        }
+    }
 
     if !cx.problems.is_empty() {
         return Err(cx.problems);
@@ -572,6 +587,7 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, scan_examples: bool) -> R
         confidence: file.confidence,
         rank: file.rank,
         supersedes: file.supersedes.into_iter().map(Spanned::into_inner).collect(),
+        supersedes_in_step: file.supersedes_in_step.into_iter().map(Spanned::into_inner).collect(),
         explanation: file.explanation.into_inner(),
         references: file.references,
         signals,
@@ -676,6 +692,38 @@ impl RuleSet {
                         line: 1,
                         column: 1,
                         message: "a rule cannot supersede itself".into(),
+                    });
+                }
+            }
+        }
+        // `supersedes_in_step` names families or ids that exist, and two families
+        // may not fold each other.
+        let families: HashSet<&str> = self.rules.iter().map(Rule::family).collect();
+        for rule in &self.rules {
+            for s in &rule.supersedes_in_step {
+                let known = if s.contains('/') { ids.contains(s.as_str()) } else { families.contains(s.as_str()) };
+                if !known {
+                    problems.push(Problem {
+                        path: rule.origin.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!("supersedes_in_step `{s}`, which is neither a rule nor a family of rules"),
+                    });
+                }
+                let back = self.rules.iter().find(|other| {
+                    s.split('/').next() == Some(other.family())
+                        && other.supersedes_in_step.iter().any(|t| t.split('/').next() == Some(rule.family()))
+                });
+                if let Some(other) = back {
+                    problems.push(Problem {
+                        path: rule.origin.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!(
+                            "supersedes_in_step `{s}`, while `{}` folds `{}` back in the same way",
+                            other.id,
+                            rule.family()
+                        ),
                     });
                 }
             }
@@ -846,6 +894,24 @@ log = "ok"
         .unwrap();
         let err = RuleSet { rules: vec![a, b] }.finish(Vec::new()).unwrap_err();
         assert!(err.problems.iter().any(|p| p.message.contains("cycle")), "{err}");
+    }
+
+    #[test]
+    fn checks_supersedes_in_step() {
+        let with = |id: &str, list: &str| {
+            let src =
+                GOOD.replace("confidence = \"high\"", &format!("confidence = \"high\"\nsupersedes_in_step = {list}"));
+            parse_rule(id, "x.toml", &src)
+        };
+        let own = with("test/a", "[\"test\"]").unwrap_err();
+        assert!(own.iter().any(|p| p.message.contains("own family")), "{own:?}");
+        let bad = with("test/a", "[\"Not A Family\"]").unwrap_err();
+        assert!(bad.iter().any(|p| p.message.contains("neither a family")), "{bad:?}");
+        let t = with("test/a", "[\"npm-auth\", \"lint\"]").unwrap();
+        let n = with("npm-auth/b", "[\"test/a\"]").unwrap();
+        let err = RuleSet { rules: vec![t, n] }.finish(Vec::new()).unwrap_err();
+        assert!(err.problems.iter().any(|p| p.message.contains("folds `test` back")), "{err}");
+        assert!(err.problems.iter().any(|p| p.message.contains("`lint`, which is neither")), "{err}");
     }
 
     #[test]
