@@ -303,17 +303,23 @@ impl Facts {
         self.steps.iter().rev().find(|s| s.script_publishes && s.env_seen)
     }
 
-    /// The best estimate of the npm version that ran the publish.
+    /// The best estimate of the npm version that ran the publish. The E404
+    /// wording was printed by that npm itself, so a version it contradicts (setup-
+    /// node's npm, replaced by a step the log does not explain) is not reported.
     pub fn npm_version(&self) -> Option<Version> {
-        if let Some(v) = self.npm_version_echo {
-            return Some(v);
-        }
-        match &self.npm_upgrade {
+        let v = self.npm_version_echo.or(match &self.npm_upgrade {
             // A successful upgrade replaced setup-node's npm; only its own output
             // says which version it installed.
             Some((_, Some(true))) => self.npm_upgrade_version,
             _ => self.setup_node_npm,
-        }
+        })?;
+        let consistent = match self.e404_wording {
+            Some("no-permission") => v >= Version(11, 5, 0),
+            Some("not-in-registry") => v >= Version(8, 0, 0) && v < Version(11, 5, 0),
+            Some("not-in-npm-registry") => v < Version(8, 0, 0),
+            _ => true,
+        };
+        consistent.then_some(v)
     }
 
     /// Could the publishing npm do OIDC? `None` when the log does not say.
@@ -538,6 +544,9 @@ pub const FACT_LITERALS: &[&str] = &[
     "npm@",
     "--version",
     "npm -v",
+    "npm version",
+    "npm Version",
+    "NPM version",
     "Runner name:",
     "Machine name:",
     "Runner Image",
@@ -599,6 +608,20 @@ pub const FACT_LITERALS: &[&str] = &[
     "package in ",
     "up to date",
 ];
+
+/// The version in a short line that ends `npm version: X.Y.Z` (or `npm version
+/// vX.Y.Z`, `npm version is X.Y.Z`), as release scripts print it.
+fn script_npm_version(s: &str) -> Option<Version> {
+    if s.len() > 60 {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let i = lower.rfind("npm version")?;
+    let rest = s[i + "npm version".len()..].trim_start_matches([':', ' ', '=']).trim_start_matches("is ");
+    let v = rest.trim().trim_start_matches('v');
+    let semver = v.split('.').count() == 3 && v.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+    semver.then(|| Version::parse(v)).flatten()
+}
 
 /// The host (with port) of `http(s)://host[:port]/...`, lowercased.
 fn url_host(url: &str) -> Option<String> {
@@ -803,6 +826,12 @@ impl FactsBuilder {
         }
     }
 
+    /// The lines after a `npm --version` echo are its output: the scanner feeds
+    /// them to the facts whether or not they hold a fact literal.
+    pub fn wants_next_line(&self) -> bool {
+        self.expect_version > 0
+    }
+
     /// Index of the step lines are currently attributed to.
     pub fn current_step(&self) -> usize {
         self.facts.steps.len() - 1
@@ -960,6 +989,10 @@ impl FactsBuilder {
             } else if !s.is_empty() {
                 self.expect_version -= 1;
             }
+        }
+        // A script's own report: `npm version: 11.7.0`, `Updated npm version: 11.7.0`.
+        if let Some(v) = script_npm_version(s) {
+            f.npm_version_echo = Some(v);
         }
         if is_auth_failure(s) {
             f.auth_failure = true;

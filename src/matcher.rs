@@ -337,10 +337,25 @@ impl JobScanner<'_> {
         let mut lines = std::mem::take(&mut self.lines);
         self.m.prefilter.candidate_lines(block, &mut lines);
         let mut counted = 0usize;
-        for &(start, end) in lines.iter().flatten() {
+        // Where the next line not yet fed starts: a line the facts asked for (the
+        // output after a `npm --version` echo) is fed even without a literal, and
+        // is not fed twice when it is also a candidate.
+        let mut next = 0usize;
+        let mut candidates = lines.iter().flatten();
+        loop {
+            let (start, end) = if self.current.facts.wants_next_line() && next < block.len() {
+                (next, memchr::memchr(b'\n', &block[next..]).map_or(block.len(), |i| next + i))
+            } else {
+                match candidates.next() {
+                    Some(&(s, _)) if s < next => continue,
+                    Some(&range) => range,
+                    None => break,
+                }
+            };
             line_no += memchr::memchr_iter(b'\n', &block[counted..start]).count() as u64;
             counted = start;
             self.line(&block[start..end], line_no + 1);
+            next = end + 1;
         }
         self.lines = lines;
         line_no + memchr::memchr_iter(b'\n', &block[counted..]).count() as u64
@@ -404,7 +419,7 @@ impl JobScanner<'_> {
         let kind = state.structure.classify(text, prefix.script_echo);
         // Facts read only the lines of their own literals (FACT_LITERALS says
         // so); a line that is here for a rule's literal alone costs them nothing.
-        if fact {
+        if fact || state.facts.wants_next_line() {
             state.facts.line(&Line { number, text, kind });
         }
         let step = state.facts.current_step();

@@ -204,3 +204,34 @@ proptest! {
         }
     }
 }
+
+/// The output of `npm --version` is a bare number with no literal in it: the facts
+/// ask for the lines after the echo and the scanner feeds them, even across a block
+/// boundary, without feeding any line twice.
+#[test]
+fn npm_version_echo_output_reaches_the_facts() {
+    let rules = RuleSet::builtin_for_analysis().unwrap();
+    let step =
+        "##[group]Run npm --version\n\x1b[36;1mnpm --version\x1b[0m\nshell: /usr/bin/bash -e {0}\n##[endgroup]\n";
+    let tail = "##[group]Run npm publish\n\x1b[36;1mnpm publish\x1b[0m\n##[endgroup]\nnpm error code E404\n##[error]Process completed with exit code 1.\n";
+    let npm = |report: &npm_logdoc::diagnose::Report| report.jobs[0].facts.get("npm_version").cloned();
+    let direct = format!("{step}11.6.2\n{tail}");
+    assert_eq!(npm(&npm_logdoc::analyze_text("job", &direct, &rules)).as_deref(), Some("11.6.2"));
+    // The version line starts a new 1 MiB block.
+    let pad = "x".repeat(200);
+    let mut filler = String::new();
+    while filler.len() + step.len() < npm_logdoc::matcher::BLOCK - 300 {
+        filler.push_str(&pad);
+        filler.push('\n');
+    }
+    let fill = npm_logdoc::matcher::BLOCK - filler.len() - step.len() - 1;
+    filler.push_str(&"y".repeat(fill));
+    filler.push('\n');
+    let split = format!("{filler}{step}11.6.2\n{tail}");
+    assert_eq!(split.find("11.6.2\n"), Some(npm_logdoc::matcher::BLOCK));
+    let report = npm_logdoc::analyze_text("job", &split, &rules);
+    assert_eq!(npm(&report).as_deref(), Some("11.6.2"));
+    // A script's own report of the version after an upgrade wins over setup-node's.
+    let script = "##[group]Environment details\nnpm: 10.8.2\n##[endgroup]\nCurrent npm version: 10.8.2\nUpdated npm version: 11.7.0\nnpm error code E404\n";
+    assert_eq!(npm(&npm_logdoc::analyze_text("job", script, &rules)).as_deref(), Some("11.7.0"));
+}
