@@ -527,6 +527,8 @@ impl Facts {
 /// to its prefilter, so structure costs nothing on other lines.
 pub const FACT_LITERALS: &[&str] = &[
     "##[",
+    // the header of a step's echoed `env:` block
+    "env:",
     "NODE_AUTH_TOKEN",
     "NPM_CONFIG_USERCONFIG",
     "NPM_TOKEN",
@@ -917,6 +919,12 @@ impl FactsBuilder {
                 return;
             }
             LineKind::Echo => {
+                // The header of the step's `env:` block: the env is echoed, so a
+                // token variable missing from it is absent.
+                if text == "env:" {
+                    self.facts.steps.last_mut().expect("a step always exists").env_seen = true;
+                    return;
+                }
                 self.script_line(trimmed);
                 return;
             }

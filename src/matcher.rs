@@ -114,6 +114,9 @@ pub struct Matcher {
     signals: Vec<UniqueSignal>,
     /// For each rule (in rule-set order), its signals' indexes into `signals`.
     pub rule_signals: Vec<Vec<u32>>,
+    /// Feed every line to the facts and signals, not only prefiltered ones. Slow;
+    /// tests use it to prove the prefilter hides nothing the facts need.
+    pub every_line: bool,
 }
 
 impl Matcher {
@@ -175,7 +178,16 @@ impl Matcher {
         let prefilter = LineFilter::new(&literals);
         let mut literal_is_fact = vec![false; literals.len()];
         fact_literals.into_iter().for_each(|i| literal_is_fact[i] = true);
-        Matcher { prefilter, ac, literal_signals, literal_is_context, literal_is_fact, signals, rule_signals }
+        Matcher {
+            prefilter,
+            ac,
+            literal_signals,
+            literal_is_context,
+            literal_is_fact,
+            signals,
+            rule_signals,
+            every_line: false,
+        }
     }
 
     /// Number of distinct signals after de-duplication across rules.
@@ -343,7 +355,7 @@ impl JobScanner<'_> {
         let mut next = 0usize;
         let mut candidates = lines.iter().flatten();
         loop {
-            let (start, end) = if self.current.facts.wants_next_line() && next < block.len() {
+            let (start, end) = if (self.m.every_line || self.current.facts.wants_next_line()) && next < block.len() {
                 (next, memchr::memchr(b'\n', &block[next..]).map_or(block.len(), |i| next + i))
             } else {
                 match candidates.next() {
@@ -419,7 +431,7 @@ impl JobScanner<'_> {
         let kind = state.structure.classify(text, prefix.script_echo);
         // Facts read only the lines of their own literals (FACT_LITERALS says
         // so); a line that is here for a rule's literal alone costs them nothing.
-        if fact || state.facts.wants_next_line() {
+        if fact || self.m.every_line || state.facts.wants_next_line() {
             state.facts.line(&Line { number, text, kind });
         }
         let step = state.facts.current_step();

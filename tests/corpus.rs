@@ -180,3 +180,26 @@ fn there_are_negative_logs() {
     let n = cases().values().filter(|e| e.negative).count();
     assert!(n >= 4, "the corpus needs at least four negative logs, has {n}");
 }
+
+/// The facts read from a log do not depend on the prefilter: fed every line, the
+/// scanner finds the same facts as when fed only the lines holding a literal.
+#[test]
+fn facts_do_not_depend_on_the_prefilter() {
+    let rules = RuleSet::builtin_for_analysis().unwrap();
+    let matcher = npm_logdoc::Matcher::new(&rules);
+    let mut every = npm_logdoc::Matcher::new(&rules);
+    every.every_line = true;
+    let mut failures = Vec::new();
+    for log in cases().into_keys() {
+        let facts = |m: &npm_logdoc::Matcher| {
+            let mut file = std::fs::File::open(&log).unwrap();
+            let scans = npm_logdoc::source::scan_reader("x", None, &mut file, m).unwrap();
+            scans.iter().map(|s| s.facts.known()).collect::<Vec<_>>()
+        };
+        let (fast, slow) = (facts(&matcher), facts(&every));
+        if fast != slow {
+            failures.push(format!("{}\n    prefiltered {fast:?}\n    every line  {slow:?}", log.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{} log(s) read differently:\n{}", failures.len(), failures.join("\n"));
+}
