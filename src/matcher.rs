@@ -459,7 +459,11 @@ impl JobScanner<'_> {
                     .filter_map(|(i, name)| {
                         let name = name?;
                         let value = caps.get(i)?;
-                        Some((name.to_string(), String::from_utf8_lossy(value.as_bytes()).trim().to_string()))
+                        let mut value = String::from_utf8_lossy(value.as_bytes()).trim().to_string();
+                        if name == "pkg" {
+                            value = package_name(&value);
+                        }
+                        Some((name.to_string(), value))
                     })
                     .collect();
                 hits.kept.push(Hit { line: number, step, text: excerpt(text.trim_end(), EXCERPT_MAX), captures });
@@ -654,6 +658,12 @@ impl LineFilter {
 }
 
 /// Records the line holding byte `at`; returns where the next line starts.
+/// A package name as a registry URL writes it (`@scope%2fname`, `%40scope%2Fname`)
+/// to the name people type (`@scope/name`).
+pub fn package_name(captured: &str) -> String {
+    captured.replace("%2f", "/").replace("%2F", "/").replace("%40", "@")
+}
+
 fn take_line(block: &[u8], at: usize, out: &mut Vec<(usize, usize)>) -> usize {
     let start = memchr::memrchr(b'\n', &block[..at]).map_or(0, |i| i + 1);
     let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
@@ -665,6 +675,13 @@ fn take_line(block: &[u8], at: usize, out: &mut Vec<(usize, usize)>) -> usize {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn package_names_are_shown_as_typed() {
+        assert_eq!(package_name("@tinmouth%2frill-forms"), "@tinmouth/rill-forms");
+        assert_eq!(package_name("%40a%2Fb"), "@a/b");
+        assert_eq!(package_name("left-pad"), "left-pad");
+    }
 
     /// The lines (start, end) of `block` that contain any literal, the slow way.
     fn naive(literals: &[Vec<u8>], block: &[u8]) -> Vec<(usize, usize)> {
