@@ -229,7 +229,10 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
         "token",
         "NODE_AUTH_TOKEN in the failing (else publishing) step's env echo: secret, empty, placeholder, clear, absent",
     ),
-    ("npm_token_env", "NPM_TOKEN in that env echo: secret, empty, clear, absent"),
+    (
+        "npm_token_env",
+        "NPM_TOKEN (or YARN_NPM_AUTH_TOKEN, or JS-DevTools/npm-publish's `token` input) in that step: secret, empty, clear, absent",
+    ),
     ("userconfig", "NPM_CONFIG_USERCONFIG is set in that env echo (setup-node wrote an .npmrc)"),
     ("setup_node", "an actions/setup-node step was seen"),
     ("registry_url", "the registry-url input of setup-node (absent when setup-node ran without one)"),
