@@ -15,8 +15,12 @@ use npm_logdoc::{Analysis, Error, analyze, analyze_text};
 
 /// The rules to work with; `check` loads the built-ins with every check.
 fn rules(dirs: &[std::path::PathBuf], check: bool) -> Result<RuleSet, Error> {
-    let set = if check { RuleSet::builtin()? } else { RuleSet::builtin_for_analysis()? };
-    Ok(if dirs.is_empty() { set } else { set.with_dirs(dirs)? })
+    Ok(match (check, dirs.is_empty()) {
+        (true, true) => RuleSet::builtin()?,
+        (true, false) => RuleSet::builtin()?.with_dirs(dirs)?,
+        (false, true) => RuleSet::builtin_for_analysis()?,
+        (false, false) => RuleSet::builtin_for_analysis()?.with_dirs_for_analysis(dirs)?,
+    })
 }
 
 fn write_out(text: &str) -> Result<(), Error> {

@@ -364,16 +364,28 @@ fn valid_id(id: &str) -> bool {
 /// Names a template may use besides its rule's captures.
 const TEMPLATE_EXTRAS: &[&str] = &["job", "step"];
 
-/// Parses and checks one rule file. `path` is shown in problems.
-pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>> {
-    parse_rule_checked(id, path, src, true)
+/// How much of a rule's regex work loading does. Every mode parses each regex
+/// (syntax errors and capture names are always reported).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Load {
+    /// Compile every regex and run it over the rule's examples, proving the literal
+    /// covers every line it matches (`patterns check`, the tests).
+    Check,
+    /// Check each regex's full syntax now, compile it on first use, skip the
+    /// example scan: `--patterns` rules loaded for analysis (`patterns check` runs
+    /// the rest).
+    Compile,
+    /// Compile each regex on first use: the built-ins loaded for analysis, which
+    /// their tests and `patterns check` prove; most signals never see a candidate line.
+    Defer,
 }
 
-/// With `scan_examples` every signal's regex is compiled now and run over the
-/// rule's examples to prove the literal covers them. The built-ins pass that in
-/// their tests and `patterns check`, so analysis loads them without it and compiles
-/// each regex on first use: that costs more than the rest of loading.
-fn parse_rule_checked(id: &str, path: &str, src: &str, scan_examples: bool) -> Result<Rule, Vec<Problem>> {
+/// Parses and checks one rule file. `path` is shown in problems.
+pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>> {
+    parse_rule_checked(id, path, src, Load::Check)
+}
+
+fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rule, Vec<Problem>> {
     let mut cx = Ctx { path, src, problems: Vec::new() };
     if !valid_id(id) {
         cx.at(
@@ -431,7 +443,15 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, scan_examples: bool) -> R
         };
         let mut names = Vec::new();
         capture_names(&tree, &mut names);
-        let regex = if scan_examples {
+        if load == Load::Compile {
+            // The full syntax (Unicode classes, flags) without building an automaton.
+            if let Err(e) = regex_syntax::ParserBuilder::new().build().parse(&pattern) {
+                let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
+                cx.at(span, format!("signal `{name}`: invalid regex: {first}"));
+                continue;
+            }
+        }
+        let regex = if load == Load::Check {
             let regex = match SignalRegex::build(&pattern) {
                 Ok(r) => r,
                 Err(e) => {
@@ -442,7 +462,7 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, scan_examples: bool) -> R
             };
             // Every line the regex matches in the examples must hold the literal, or
             // the prefilter would hide matches the author expects.
-            for ex in &file.examples {
+            for ex in file.examples.iter().filter(|_| load == Load::Check) {
                 for line in ex.log.lines() {
                     if regex.is_match(line.as_bytes()) && !line.contains(literal.as_str()) {
                         cx.at(span.clone(), format!("signal `{name}`: the regex matches example line `{line}`, which lacks the literal `{literal}`; the prefilter would hide that match"));
@@ -614,21 +634,21 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, scan_examples: bool) -> R
 impl RuleSet {
     /// The rules compiled into the binary, with every check `patterns check` makes.
     pub fn builtin() -> Result<RuleSet, LoadError> {
-        Self::builtin_with(true)
+        Self::builtin_with(Load::Check)
     }
 
     /// The rules compiled into the binary, loaded for analysis: the checks that
     /// cannot change between runs of one binary (examples against literals) are left
     /// to `builtin` (tests and `patterns check`).
     pub fn builtin_for_analysis() -> Result<RuleSet, LoadError> {
-        Self::builtin_with(false)
+        Self::builtin_with(Load::Defer)
     }
 
-    fn builtin_with(scan_examples: bool) -> Result<RuleSet, LoadError> {
+    fn builtin_with(load: Load) -> Result<RuleSet, LoadError> {
         let mut set = RuleSet::default();
         let mut problems = Vec::new();
         for (id, src) in builtin::PATTERNS {
-            match parse_rule_checked(id, &format!("patterns/{id}.toml"), src, scan_examples) {
+            match parse_rule_checked(id, &format!("patterns/{id}.toml"), src, load) {
                 Ok(rule) => set.rules.push(rule),
                 Err(p) => problems.extend(p),
             }
@@ -636,8 +656,20 @@ impl RuleSet {
         set.finish(problems)
     }
 
-    /// Adds the rules under each folder, replacing built-ins with the same id.
-    pub fn with_dirs(mut self, dirs: &[PathBuf]) -> Result<RuleSet, LoadError> {
+    /// Adds the rules under each folder, replacing built-ins with the same id, with
+    /// every check `patterns check` makes.
+    pub fn with_dirs(self, dirs: &[PathBuf]) -> Result<RuleSet, LoadError> {
+        self.with_dirs_as(dirs, Load::Check)
+    }
+
+    /// Adds the rules under each folder for analysis: each regex's syntax is checked
+    /// (a bad one is still an error) and it compiles on first use; the examples are
+    /// left to `patterns check`.
+    pub fn with_dirs_for_analysis(self, dirs: &[PathBuf]) -> Result<RuleSet, LoadError> {
+        self.with_dirs_as(dirs, Load::Compile)
+    }
+
+    fn with_dirs_as(mut self, dirs: &[PathBuf], load: Load) -> Result<RuleSet, LoadError> {
         let mut problems = Vec::new();
         for dir in dirs {
             let mut files = Vec::new();
@@ -661,7 +693,7 @@ impl RuleSet {
                         continue;
                     }
                 };
-                match parse_rule(&id, &shown, &src) {
+                match parse_rule_checked(&id, &shown, &src, load) {
                     Ok(rule) => {
                         self.rules.retain(|r| r.id != rule.id);
                         self.rules.push(rule);
@@ -818,6 +850,18 @@ log = "ok"
         let mut names = Vec::new();
         capture_names(&tree, &mut names);
         assert_eq!(names, ["pkg", "ver", "n"]);
+    }
+
+    #[test]
+    fn rules_loaded_for_analysis_still_report_bad_regexes() {
+        let bad = GOOD.replace(r"(?P<code>E\d+)", r"(?P<code>E\p{Nope})");
+        assert_ne!(bad, GOOD);
+        for load in [Load::Check, Load::Compile] {
+            let p = parse_rule_checked("npm-auth/x", "x.toml", &bad, load).unwrap_err();
+            assert!(p.iter().any(|p| p.message.contains("Unicode property not found")), "{load:?}: {p:?}");
+        }
+        let r = parse_rule_checked("npm-auth/x", "x.toml", GOOD, Load::Compile).unwrap();
+        assert!(r.signals.iter().all(|s| s.regex.compiled.get().is_none()), "compiled on first use");
     }
 
     #[test]
