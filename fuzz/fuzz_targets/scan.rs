@@ -10,7 +10,7 @@ use npm_logdoc::{Matcher, RuleSet, diagnose, source};
 fn rules() -> &'static (RuleSet, Matcher) {
     static R: OnceLock<(RuleSet, Matcher)> = OnceLock::new();
     R.get_or_init(|| {
-        let rules = RuleSet::builtin().expect("built-in rules load");
+        let rules = RuleSet::builtin_for_analysis().expect("built-in rules load");
         let matcher = Matcher::new(&rules);
         (rules, matcher)
     })
