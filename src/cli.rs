@@ -62,7 +62,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum PatternsCommand {
-    /// Print every rule: id, confidence, family, title.
+    /// Print every rule: id, confidence, family, title (as it reads when the log
+    /// gave none of its values; `--json` keeps the `{{name|fallback}}` template).
     #[command(after_help = "Example:\n  npm-logdoc patterns list --patterns ./my-rules")]
     List {
         #[command(flatten)]

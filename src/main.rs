@@ -59,17 +59,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Explain { id, patterns } => {
             let rules = rules(&patterns.dirs, false)?;
             let Some(rule) = rules.get(&id) else {
-                let close: Vec<&str> = rules
-                    .rules
-                    .iter()
-                    .map(|r| r.id.as_str())
-                    .filter(|r| r.contains(id.split('/').next_back().unwrap_or(&id)))
-                    .collect();
-                let hint = if close.is_empty() {
-                    "`npm-logdoc patterns list` shows every id".to_string()
-                } else {
-                    format!("did you mean {}?", close.join(", "))
-                };
+                let hint = npm_logdoc::pattern::suggest(&rules, &id);
                 return Err(Error::Usage(format!("no cause `{id}`: {hint}")));
             };
             write_out(&npm_logdoc::pattern::describe(rule))?;

@@ -57,7 +57,8 @@ pub fn check_examples(rules: &RuleSet) -> Vec<ExampleFailure> {
     failures
 }
 
-/// `patterns list`: every rule's id, confidence, family and title.
+/// `patterns list`: every rule's id, confidence, family and title. The table shows
+/// titles as they read without captured values; JSON keeps the template.
 pub fn list(rules: &RuleSet, json: bool) -> String {
     if json {
         let items: Vec<serde_json::Value> = rules
@@ -77,9 +78,64 @@ pub fn list(rules: &RuleSet, json: bool) -> String {
     t.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(140);
     t.set_header(vec!["id", "confidence", "family", "title"]);
     for r in &rules.rules {
-        t.add_row(vec![r.id.clone(), r.confidence.to_string(), r.family().to_string(), r.title.clone()]);
+        t.add_row(vec![r.id.clone(), r.confidence.to_string(), r.family().to_string(), generic_title(&r.title)]);
     }
     format!("{t}\n{} rules\n", rules.rules.len())
+}
+
+/// What to say when `explain` is given an id no rule has: the causes of a family
+/// named on its own, else the ids within a few typos, else those that contain its
+/// last part.
+pub fn suggest(rules: &RuleSet, query: &str) -> String {
+    let in_family: Vec<&str> = rules.rules.iter().filter(|r| r.family() == query).map(|r| r.id.as_str()).collect();
+    if !in_family.is_empty() {
+        return format!("`{query}` is a family; its causes are {}", in_family.join(", "));
+    }
+    let last = query.rsplit('/').next().unwrap_or(query);
+    let mut near: Vec<(usize, &str)> = rules
+        .rules
+        .iter()
+        .filter_map(|r| {
+            let name = r.id.rsplit('/').next().unwrap_or(&r.id);
+            let d = edit_distance(&r.id, query).min(edit_distance(name, last) + usize::from(r.id != query));
+            (d <= 3.max(query.len() / 6)).then_some((d, r.id.as_str()))
+        })
+        .collect();
+    near.sort();
+    let mut ids: Vec<&str> = near.into_iter().take(3).map(|(_, id)| id).collect();
+    if ids.is_empty() && !last.is_empty() {
+        ids = rules.rules.iter().map(|r| r.id.as_str()).filter(|id| id.contains(last)).take(5).collect();
+    }
+    if ids.is_empty() {
+        "`npm-logdoc patterns list` shows every id".to_string()
+    } else {
+        format!("did you mean {}?", ids.join(", "))
+    }
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// A title as it reads when the log gave none of its placeholders: each
+/// `{{name|fallback}}` is its fallback, a bare `{{name}}` is `<name>`.
+pub fn generic_title(title: &str) -> String {
+    super::template::render(title, |p| match p.fallback {
+        Some(f) => f.to_string(),
+        None => format!("<{}>", p.name),
+    })
 }
 
 /// `explain ID`: the cause, when it fires, and every fix (placeholders shown as
