@@ -13,21 +13,8 @@
 //! that requires it, keeping the original regex's captures, so the prefilter really
 //! holds more literals and candidate lines really get more regexes to try.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
 
 fn swapcase(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect()
@@ -74,11 +61,13 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let src = Path::new(src);
-    let mut files = Vec::new();
-    if let Err(e) = collect(src, &mut files) {
-        eprintln!("benchrules: {}: {e}", src.display());
-        return ExitCode::from(1);
-    }
+    let files = match npm_logdoc::pattern::rule_files(src) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("benchrules: {}: {e}", src.display());
+            return ExitCode::from(1);
+        }
+    };
     for variant in variants.split(',') {
         if variant != "renamed" && transform(variant, "x").is_none() {
             eprintln!("benchrules: unknown variant `{variant}`");

@@ -221,17 +221,7 @@ fn diagnose_job(rules: &RuleSet, matcher: &Matcher, scan: &JobScan) -> Vec<Diagn
             target = next.clone();
         }
         if let Some(d) = out.iter_mut().find(|d| d.id == target) {
-            for e in evidence {
-                if !d.evidence.contains(&e) && d.evidence.len() < EVIDENCE_MAX {
-                    d.evidence.push(e);
-                }
-            }
-            for id in ids {
-                if !d.explains.contains(&id) {
-                    d.explains.push(id);
-                }
-            }
-            d.evidence.sort_by_key(|e| e.line);
+            absorb(d, evidence, ids);
         }
     }
     // Steps that failed (a fragment has none, so all its lines count).
@@ -268,18 +258,24 @@ fn fold_in_step(rules: &RuleSet, failed: &[&str], out: &mut Vec<Diagnosis>) {
         };
         let d = out.remove(i);
         let t = &mut out[if j > i { j - 1 } else { j }];
-        for e in d.evidence {
-            if !t.evidence.contains(&e) && t.evidence.len() < EVIDENCE_MAX {
-                t.evidence.push(e);
-            }
-        }
-        for id in std::iter::once(d.id).chain(d.explains) {
-            if !t.explains.contains(&id) {
-                t.explains.push(id);
-            }
-        }
-        t.evidence.sort_by_key(|e| e.line);
+        absorb(t, d.evidence, std::iter::once(d.id).chain(d.explains));
     }
+}
+
+/// Folds a diagnosis's evidence (up to [`EVIDENCE_MAX`], in line order) and its
+/// ids, its own and those it explained, into the diagnosis that explains it.
+fn absorb(into: &mut Diagnosis, evidence: Vec<Evidence>, ids: impl IntoIterator<Item = String>) {
+    for e in evidence {
+        if !into.evidence.contains(&e) && into.evidence.len() < EVIDENCE_MAX {
+            into.evidence.push(e);
+        }
+    }
+    for id in ids {
+        if !into.explains.contains(&id) {
+            into.explains.push(id);
+        }
+    }
+    into.evidence.sort_by_key(|e| e.line);
 }
 
 fn summarize(scan: &JobScan) -> JobSummary {

@@ -903,21 +903,17 @@ impl FactsBuilder {
             }
             LineKind::With => {
                 let step = self.facts.steps.last_mut().expect("a step always exists");
-                if let Some(("publish", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
-                    step.publishes |= !value.trim().is_empty();
-                }
-                // JS-DevTools/npm-publish takes the npm token as its `token` input.
-                if let Some(("token", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
-                    if step.name.to_ascii_lowercase().starts_with("js-devtools/npm-publish@") {
+                let Some((key, value)) = trimmed.split_once(':') else { return };
+                let value = value.trim();
+                match key.trim() {
+                    "publish" => step.publishes |= !value.is_empty(),
+                    // JS-DevTools/npm-publish takes the npm token as its `token` input.
+                    "token" if step.name.to_ascii_lowercase().starts_with("js-devtools/npm-publish@") => {
                         step.npm_token_env = Some(token_echo(value));
                         step.env_seen = true;
                     }
-                }
-                if let Some(("registry-url", value)) = trimmed.split_once(':').map(|(k, v)| (k.trim(), v)) {
-                    let v = value.trim();
-                    if !v.is_empty() {
-                        step.registry_url = Some(v.to_string());
-                    }
+                    "registry-url" if !value.is_empty() => step.registry_url = Some(value.to_string()),
+                    _ => {}
                 }
                 return;
             }

@@ -244,15 +244,7 @@ impl Api<'_> {
             Place::Issue => (format!("/repos/{repo}/issues"), json!({ "title": title, "body": body })),
         };
         let what = format!("a new comment on {}", place.describe());
-        let refuse = |e| refused(e, place, "post a comment", repo);
-        if *place == Place::Issue {
-            let issue: IssueJson =
-                self.gh.send_json(Method::POST, &route, &payload, &what, repo).await.map_err(refuse)?;
-            return Ok(issue.into());
-        }
-        let comment: CommentJson =
-            self.gh.send_json(Method::POST, &route, &payload, &what, repo).await.map_err(refuse)?;
-        Ok(comment.into())
+        self.send_post(Method::POST, &route, &payload, &what, place, "post a comment").await
     }
 
     /// Replaces the body of post `id` at `place`.
@@ -264,15 +256,27 @@ impl Api<'_> {
             Place::Issue => format!("/repos/{repo}/issues/{id}"),
         };
         let what = format!("comment {id} on {}", place.describe());
-        let refuse = |e| refused(e, place, "edit a comment", repo);
-        let payload = json!({ "body": body });
+        self.send_post(Method::PATCH, &route, &json!({ "body": body }), &what, place, "edit a comment").await
+    }
+
+    /// Sends a post's request; the answer is an issue for a tracking issue, else a
+    /// comment.
+    async fn send_post(
+        &self,
+        method: Method,
+        route: &str,
+        payload: &serde_json::Value,
+        what: &str,
+        place: &Place,
+        action: &str,
+    ) -> Result<Post, crate::Error> {
+        let repo = self.repo;
+        let refuse = |e| refused(e, place, action, repo);
         if *place == Place::Issue {
-            let issue: IssueJson =
-                self.gh.send_json(Method::PATCH, &route, &payload, &what, repo).await.map_err(refuse)?;
+            let issue: IssueJson = self.gh.send_json(method, route, payload, what, repo).await.map_err(refuse)?;
             return Ok(issue.into());
         }
-        let comment: CommentJson =
-            self.gh.send_json(Method::PATCH, &route, &payload, &what, repo).await.map_err(refuse)?;
+        let comment: CommentJson = self.gh.send_json(method, route, payload, what, repo).await.map_err(refuse)?;
         Ok(comment.into())
     }
 

@@ -129,6 +129,22 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// One condition block as `explain` prints it: `all of: a, b`, `any of: ...`,
+/// `none of: ...`, `facts: ...`, the empty parts left out.
+fn conditions(rule: &Rule, all: &[usize], any: &[usize], none: &[usize], facts: &[super::Condition]) -> Vec<String> {
+    let names = |ix: &[usize]| ix.iter().map(|&i| rule.signals[i].name.as_str()).collect::<Vec<_>>().join(", ");
+    let mut parts = Vec::new();
+    for (label, ix) in [("all of", all), ("any of", any), ("none of", none)] {
+        if !ix.is_empty() {
+            parts.push(format!("{label}: {}", names(ix)));
+        }
+    }
+    if !facts.is_empty() {
+        parts.push(format!("facts: {}", facts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")));
+    }
+    parts
+}
+
 /// A title as it reads when the log gave none of its placeholders: each
 /// `{{name|fallback}}` is its fallback, a bare `{{name}}` is `<name>`.
 pub fn generic_title(title: &str) -> String {
@@ -147,40 +163,13 @@ pub fn describe(rule: &Rule) -> String {
     );
     out.push_str(rule.explanation.trim());
     out.push_str("\n\nFires when:\n");
-    let names = |ix: &[usize]| ix.iter().map(|&i| rule.signals[i].name.clone()).collect::<Vec<_>>().join(", ");
-    if !rule.all.is_empty() {
-        out.push_str(&format!("  all of: {}\n", names(&rule.all)));
-    }
-    if !rule.any.is_empty() {
-        out.push_str(&format!("  any of: {}\n", names(&rule.any)));
-    }
-    if !rule.none.is_empty() {
-        out.push_str(&format!("  none of: {}\n", names(&rule.none)));
-    }
-    if !rule.facts.is_empty() {
-        out.push_str(&format!(
-            "  facts: {}\n",
-            rule.facts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-        ));
+    let main = conditions(rule, &rule.all, &rule.any, &rule.none, &rule.facts);
+    for part in main {
+        out.push_str(&format!("  {part}\n"));
     }
     for (n, w) in rule.alternatives.iter().enumerate() {
-        out.push_str(&format!("  or ({}):", n + 1));
-        if !w.all.is_empty() {
-            out.push_str(&format!(" all of: {};", names(&w.all)));
-        }
-        if !w.any.is_empty() {
-            out.push_str(&format!(" any of: {};", names(&w.any)));
-        }
-        if !w.none.is_empty() {
-            out.push_str(&format!(" none of: {};", names(&w.none)));
-        }
-        if !w.facts.is_empty() {
-            out.push_str(&format!(
-                " facts: {}",
-                w.facts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-            ));
-        }
-        out.push('\n');
+        let parts = conditions(rule, &w.all, &w.any, &w.none, &w.facts);
+        out.push_str(&format!("  or ({}): {}\n", n + 1, parts.join("; ")));
     }
     for s in &rule.signals {
         out.push_str(&format!("    {}: /{}/ (literal {:?})\n", s.name, s.regex.as_str(), s.literal));

@@ -672,11 +672,13 @@ impl RuleSet {
     fn with_dirs_as(mut self, dirs: &[PathBuf], load: Load) -> Result<RuleSet, LoadError> {
         let mut problems = Vec::new();
         for dir in dirs {
-            let mut files = Vec::new();
-            if let Err(e) = collect_toml(dir, &mut files) {
-                problems.push(Problem { path: dir.display().to_string(), line: 0, column: 0, message: e });
-                continue;
-            }
+            let files = match rule_files(dir) {
+                Ok(files) => files,
+                Err(e) => {
+                    problems.push(Problem { path: dir.display().to_string(), line: 0, column: 0, message: e });
+                    continue;
+                }
+            };
             for file in files {
                 let rel = file.strip_prefix(dir).unwrap_or(&file);
                 let id = rel.with_extension("").to_string_lossy().replace('\\', "/");
@@ -787,6 +789,13 @@ impl RuleSet {
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+}
+
+/// Every `.toml` file under `dir`, in sorted path order (a rule folder's files).
+pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    collect_toml(dir, &mut files)?;
+    Ok(files)
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
