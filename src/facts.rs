@@ -12,6 +12,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::anatomy::Speaker;
 use crate::normalize::{Line, LineKind};
 
 /// A dotted version such as `11.5.1`, compared numerically.
@@ -358,6 +359,13 @@ impl Facts {
 
     /// Does the failing step publish? `None` for a fragment without steps or
     /// without a failing step.
+    /// A publish failed: the publishing step (or a fragment) stopped for want of a
+    /// credential, or with an npm error that is not a failed lookup.
+    pub fn publish_failed(&self) -> bool {
+        self.publish_step_state() != Some(false)
+            && (self.auth_failure || self.npm_error_code.is_some() && self.failed_method != Some("GET"))
+    }
+
     fn publish_step_state(&self) -> Option<bool> {
         if self.steps.len() <= 1 && !self.steps_named {
             return None;
@@ -927,9 +935,12 @@ impl FactsBuilder {
                 self.script_line(trimmed);
                 return;
             }
+            // A tool's line quoted by a test's diff, a string or a deep indent says
+            // nothing about this job's own publish.
+            LineKind::Output if line.quoted => return,
             LineKind::Output => {}
         }
-        self.output_line(trimmed, line.number);
+        self.output_line(trimmed, line);
     }
 
     fn script_line(&mut self, s: &str) {
@@ -986,7 +997,7 @@ impl FactsBuilder {
         }
     }
 
-    fn output_line(&mut self, s: &str, number: u64) {
+    fn output_line(&mut self, s: &str, line: &Line<'_>) {
         let f = &mut self.facts;
         // A bare version after an `npm --version` echo.
         if self.expect_version > 0 {
@@ -1083,12 +1094,11 @@ impl FactsBuilder {
                 f.publish_registry = Some(host);
             }
         }
-        if let Some(i) = s.find("npm ERR! code ").or_else(|| s.find("npm error code ")) {
-            let rest = s[i..].splitn(4, ' ').nth(3).unwrap_or("");
+        if let Some(rest) = line.message.strip_prefix("code ").filter(|_| line.speaker == Speaker::Npm) {
             if let Some(code) = rest.split_whitespace().next() {
                 f.npm_error_code = Some(code.to_string());
             }
-        } else if let Some(status) = put_status(s) {
+        } else if let Some(status) = put_status(line.message) {
             f.npm_error_code = Some(format!("E{status}"));
         } else if let Some(code) = s.strip_prefix("lerna ERR! ").and_then(|r| r.split_whitespace().next()) {
             // lerna's own summary of npm's failure: `lerna ERR! E404 Not found`.
@@ -1102,7 +1112,7 @@ impl FactsBuilder {
         if let Some(outcome) = oidc_line(s) {
             f.oidc_exchange = Some(outcome);
         }
-        if let Some(method) = failed_request_method(s) {
+        if let Some(method) = failed_request_method(line.message) {
             f.failed_method = Some(method);
         }
         if s.contains("Skipped OIDC")
@@ -1190,7 +1200,6 @@ impl FactsBuilder {
             f.oidc_intended = true;
             f.oidc_output = true;
         }
-        let _ = number;
     }
 
     pub fn finish(mut self, lines: u64) -> Facts {
@@ -1222,7 +1231,8 @@ mod tests {
             let echo = raw.starts_with("\x1b[36;1m");
             let text = raw.trim_start_matches("\x1b[36;1m").trim_end_matches("\x1b[0m");
             let kind = structure.classify(text, echo);
-            b.line(&Line { number: i as u64 + 1, text, kind });
+            let anatomy = crate::anatomy::anatomy(text);
+            b.line(&Line::single(i as u64 + 1, text, kind, &anatomy));
         }
         b.finish(log.lines().count() as u64)
     }

@@ -26,13 +26,37 @@ pub enum LineKind {
     With,
 }
 
-/// A normalised candidate line, handed from the scanner to facts and matching.
+/// A normalised candidate (logical) line, handed from the scanner to facts and
+/// matching: its text, and for output its anatomy (see [`crate::anatomy`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Line<'a> {
-    /// 1-based line number in the source it came from.
+    /// 1-based line number in the source it came from (its first line).
     pub number: u64,
+    /// The whole text, continuation lines joined on.
     pub text: &'a str,
     pub kind: LineKind,
+    /// The tool's words (for echoes and env lines: the text).
+    pub message: &'a str,
+    pub speaker: crate::anatomy::Speaker,
+    pub level: Option<crate::anatomy::Level>,
+    /// The tool's line is quoted (a test diff, a string, a deep indent).
+    pub quoted: bool,
+}
+
+impl<'a> Line<'a> {
+    /// A line taken apart on its own (no continuation joined), for tests and tools.
+    pub fn single(number: u64, text: &'a str, kind: LineKind, anatomy: &'a crate::anatomy::Anatomy<'a>) -> Line<'a> {
+        let output = kind == LineKind::Output;
+        Line {
+            number,
+            text,
+            kind,
+            message: if output { &anatomy.message } else { text },
+            speaker: if output { anatomy.speaker } else { crate::anatomy::Speaker::Unknown },
+            level: if output { anatomy.level } else { None },
+            quoted: output && anatomy.quoted,
+        }
+    }
 }
 
 /// What the prefix of a raw line carried besides the text.

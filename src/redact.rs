@@ -118,6 +118,10 @@ pub fn report(report: &Report) -> Report {
                 jobs: d.jobs.iter().map(|j| owned(j)).collect(),
                 explains: d.explains.clone(),
                 rank: d.rank,
+                confirm: d.confirm.as_deref().map(owned),
+                candidate: d.candidate,
+                score: d.score,
+                why: d.why.clone(),
             })
             .collect(),
         jobs: report

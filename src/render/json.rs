@@ -38,6 +38,12 @@ struct DiagnosisDto<'a> {
     references: &'a [String],
     jobs: &'a [String],
     explains: &'a [String],
+    /// `root` (a rule matched) or `candidate` (a plausible alternative).
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirm: Option<&'a str>,
+    /// Prior and weighted evidence, in log-odds: orders the candidates.
+    score: f64,
 }
 
 #[derive(Serialize)]
@@ -98,6 +104,9 @@ pub fn render(report: &Report) -> String {
                 references: &d.references,
                 jobs: &d.jobs,
                 explains: &d.explains,
+                role: if d.candidate { "candidate" } else { "root" },
+                confirm: d.confirm.as_deref(),
+                score: (d.score * 100.0).round() / 100.0,
             })
             .collect(),
         jobs: report
