@@ -156,6 +156,9 @@ struct Form {
     role: Role,
     /// Part of the frame (continuations must share it): labels yes, times no.
     framed: bool,
+    /// Only outside every tool's prefix: the runner's markers and the web view's
+    /// `Error: ` (inside npm's line, `Error: EACCES ...` is npm's own words).
+    outer: bool,
     matcher: fn(&str) -> Option<Peel>,
 }
 
@@ -175,28 +178,29 @@ fn peel(len: usize, level: Option<Level>) -> Option<Peel> {
 
 /// The prefix forms, tried in order at each step of the peel loop.
 const FORMS: &[Form] = &[
-    Form { name: "runner marker", speaker: Speaker::GitHub, role: Role::Wrapper, framed: false, matcher: runner_marker },
-    Form { name: "workflow command", speaker: Speaker::GitHub, role: Role::Wrapper, framed: false, matcher: workflow_command },
-    Form { name: "web-copy level", speaker: Speaker::GitHub, role: Role::Wrapper, framed: false, matcher: web_copy_level },
-    Form { name: "buildkit", speaker: Speaker::BuildKit, role: Role::Wrapper, framed: true, matcher: buildkit },
-    Form { name: "buildkit replay", speaker: Speaker::BuildKit, role: Role::WeakWrapper, framed: false, matcher: buildkit_replay },
-    Form { name: "compose", speaker: Speaker::Compose, role: Role::Wrapper, framed: true, matcher: compose },
-    Form { name: "clock", speaker: Speaker::Unknown, role: Role::Wrapper, framed: false, matcher: clock },
-    Form { name: "semantic-release", speaker: Speaker::SemanticRelease, role: Role::Speaker, framed: false, matcher: semantic_release },
-    Form { name: "pnpm badge", speaker: Speaker::Pnpm, role: Role::Speaker, framed: false, matcher: pnpm_badge },
-    Form { name: "yarn foreach", speaker: Speaker::YarnBerry, role: Role::Wrapper, framed: true, matcher: yarn_foreach },
-    Form { name: "turbo", speaker: Speaker::Turbo, role: Role::Speaker, framed: false, matcher: turbo },
-    Form { name: "bracket label", speaker: Speaker::Unknown, role: Role::Wrapper, framed: true, matcher: bracket_label },
-    Form { name: "changesets", speaker: Speaker::Changesets, role: Role::Speaker, framed: false, matcher: changesets },
-    Form { name: "npm", speaker: Speaker::Npm, role: Role::Speaker, framed: false, matcher: npm },
-    Form { name: "lerna", speaker: Speaker::Lerna, role: Role::Speaker, framed: false, matcher: lerna },
-    Form { name: "yarn berry", speaker: Speaker::YarnBerry, role: Role::Speaker, framed: false, matcher: yarn_berry },
-    Form { name: "nx", speaker: Speaker::Nx, role: Role::Speaker, framed: false, matcher: nx },
-    Form { name: "turbo task", speaker: Speaker::Turbo, role: Role::Wrapper, framed: true, matcher: turbo_task },
-    Form { name: "bun", speaker: Speaker::Bun, role: Role::Speaker, framed: false, matcher: bun },
-    Form { name: "yarn classic", speaker: Speaker::YarnClassic, role: Role::Speaker, framed: false, matcher: yarn_classic },
-    Form { name: "pnpm recursive", speaker: Speaker::Pnpm, role: Role::WeakWrapper, framed: true, matcher: pnpm_recursive },
-    Form { name: "stream label", speaker: Speaker::Unknown, role: Role::WeakWrapper, framed: true, matcher: stream_label },
+    Form { name: "runner marker", speaker: Speaker::GitHub, role: Role::Wrapper, outer: true, framed: false, matcher: runner_marker },
+    Form { name: "workflow command", speaker: Speaker::GitHub, role: Role::Wrapper, outer: true, framed: false, matcher: workflow_command },
+    Form { name: "web-copy level", speaker: Speaker::GitHub, role: Role::Wrapper, outer: true, framed: false, matcher: web_copy_level },
+    Form { name: "buildkit", speaker: Speaker::BuildKit, role: Role::Wrapper, outer: false, framed: true, matcher: buildkit },
+    Form { name: "buildkit replay", speaker: Speaker::BuildKit, role: Role::WeakWrapper, outer: false, framed: false, matcher: buildkit_replay },
+    Form { name: "compose", speaker: Speaker::Compose, role: Role::Wrapper, outer: false, framed: true, matcher: compose },
+    Form { name: "clock", speaker: Speaker::Unknown, role: Role::Wrapper, outer: false, framed: false, matcher: clock },
+    Form { name: "semantic-release", speaker: Speaker::SemanticRelease, role: Role::Speaker, outer: false, framed: false, matcher: semantic_release },
+    Form { name: "pnpm badge", speaker: Speaker::Pnpm, role: Role::Speaker, outer: false, framed: false, matcher: pnpm_badge },
+    Form { name: "yarn foreach", speaker: Speaker::YarnBerry, role: Role::Wrapper, outer: false, framed: true, matcher: yarn_foreach },
+    Form { name: "turbo", speaker: Speaker::Turbo, role: Role::Speaker, outer: false, framed: false, matcher: turbo },
+    Form { name: "bracket label", speaker: Speaker::Unknown, role: Role::Wrapper, outer: false, framed: true, matcher: bracket_label },
+    Form { name: "changesets", speaker: Speaker::Changesets, role: Role::Speaker, outer: false, framed: false, matcher: changesets },
+    Form { name: "npm", speaker: Speaker::Npm, role: Role::Speaker, outer: false, framed: false, matcher: npm },
+    Form { name: "lerna", speaker: Speaker::Lerna, role: Role::Speaker, outer: false, framed: false, matcher: lerna },
+    Form { name: "yarn berry", speaker: Speaker::YarnBerry, role: Role::Speaker, outer: false, framed: false, matcher: yarn_berry },
+    Form { name: "nx", speaker: Speaker::Nx, role: Role::Speaker, outer: false, framed: false, matcher: nx },
+    Form { name: "turbo task", speaker: Speaker::Turbo, role: Role::Wrapper, outer: false, framed: true, matcher: turbo_task },
+    Form { name: "bun", speaker: Speaker::Bun, role: Role::Speaker, outer: false, framed: false, matcher: bun },
+    Form { name: "error colon", speaker: Speaker::Unknown, role: Role::Speaker, outer: false, framed: false, matcher: error_colon },
+    Form { name: "yarn classic", speaker: Speaker::YarnClassic, role: Role::Speaker, outer: false, framed: false, matcher: yarn_classic },
+    Form { name: "pnpm recursive", speaker: Speaker::Pnpm, role: Role::WeakWrapper, outer: false, framed: true, matcher: pnpm_recursive },
+    Form { name: "stream label", speaker: Speaker::Unknown, role: Role::WeakWrapper, outer: false, framed: true, matcher: stream_label },
 ];
 
 /// The names of the forms, for documentation and tests.
@@ -302,8 +306,9 @@ fn compose(s: &str) -> Option<Peel> {
     if name == 0 {
         return None;
     }
+    // The name is padded to the longest name plus one, then ` | `: two spaces at least.
     let pad = s[name..].bytes().take_while(|c| *c == b' ').count();
-    if pad == 0 || !s[name + pad..].starts_with("| ") {
+    if pad < 2 || !s[name + pad..].starts_with("| ") {
         return None;
     }
     Some(Peel { len: name + pad + 2, label: Some(name), level: None, keep: None })
@@ -410,6 +415,9 @@ fn pnpm_badge(s: &str) -> Option<Peel> {
     {
         // `[E404] 404 Not Found - PUT ...`: the status follows, npm's words.
         (Level::Error, None)
+    } else if s.starts_with('[') && inner.len() > 2 && inner.starts_with('E') && is_code(inner) {
+        // pnpm 11 puts npm's other codes in the badge: `[EOTP] This operation ...`.
+        (Level::Error, Some(inner.to_string()))
     } else {
         return None;
     };
@@ -446,9 +454,7 @@ fn bracket_label(s: &str) -> Option<Peel> {
     if name.contains('/') && name.bytes().all(|c| c.is_ascii_digit() || c == b'/') {
         return None;
     }
-    let mut len = 1 + close + 1;
-    len += s[len..].bytes().take_while(|c| *c == b' ').count();
-    peel(len, level_word(name))
+    peel(1 + close + 2, level_word(name))
 }
 
 /// changesets' logger: `🦋  error `, `🦋  warn `, `🦋  info `, `🦋  success `, `🦋  `.
@@ -559,17 +565,22 @@ fn turbo(s: &str) -> Option<Peel> {
     None
 }
 
-/// bun's `error: ` (bun publish's `error: missing authentication ...`), and the
-/// `bun publish v1.2.3` header.
+/// bun's `bun publish v1.2.3` header.
 fn bun(s: &str) -> Option<Peel> {
-    if s.starts_with("bun publish v") {
-        return peel(0, Some(Level::Info));
-    }
+    s.starts_with("bun publish v").then(|| Peel { len: 0, label: None, level: Some(Level::Info), keep: None })
+}
+
+/// `error: ` as bun, git and many CLIs print it: a level, no telling speaker.
+fn error_colon(s: &str) -> Option<Peel> {
     s.starts_with("error: ").then(|| Peel { len: 7, label: None, level: Some(Level::Error), keep: None })
 }
 
 /// yarn classic's reporter: `error `, `warning `, `info `, `success `.
 fn yarn_classic(s: &str) -> Option<Peel> {
+    // tsc's `error TS2345: ...` is the compiler's, not yarn's.
+    if s.strip_prefix("error TS").is_some_and(|r| digits(r) >= 3) {
+        return None;
+    }
     for (p, level) in [("error ", Level::Error), ("warning ", Level::Warn), ("info ", Level::Info), ("success ", Level::Info)]
     {
         if s.starts_with(p) && s.len() > p.len() {
@@ -615,9 +626,21 @@ fn hash_mix(h: u64, s: &str) -> u64 {
     s.bytes().fold(h ^ 0x9e37_79b9_7f4a_7c15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Does a known form (other than a weak wrapper) start `s`?
-fn starts_with_form(s: &str) -> bool {
-    FORMS.iter().any(|f| f.role != Role::WeakWrapper && (f.matcher)(s).is_some_and(|p| p.len > 0 || f.name == "bun"))
+/// Does a known form (other than a weak wrapper) start `s`? `inner`: after a
+/// tool's prefix, where the runner's own forms cannot stand.
+fn starts_with_form(s: &str, inner: bool) -> bool {
+    FORMS.iter().any(|f| {
+        f.role != Role::WeakWrapper
+            && !(inner && f.outer)
+            && (f.matcher)(s).is_some_and(|p| p.len > 0 || f.name == "bun")
+    })
+}
+
+/// Does a tool's own prefix (npm's, lerna's, yarn's ...) start `s`?
+fn starts_with_tool(s: &str) -> bool {
+    FORMS.iter().any(|f| {
+        f.role == Role::Speaker && f.speaker != Speaker::Unknown && (f.matcher)(s).is_some_and(|p| p.len > 0)
+    })
 }
 
 /// Takes one normalised output line apart.
@@ -630,24 +653,26 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
     let mut keep: Option<String> = None;
     let mut quoted = false;
     let mut indent = 0;
+    // A tool's prefix was peeled: the runner's forms no longer apply.
+    let mut inside = false;
     'peel: for _ in 0..12 {
         // Leading spaces: the web view indents by two; more, or a quote mark,
         // before a tool's prefix means the line quotes it (pnpm's padded badge
         // starts with a space of its own).
         let spaces = rest.len() - rest.trim_start_matches(' ').len();
-        let badge = spaces == 1 && starts_with_form(rest);
+        let badge = spaces == 1 && starts_with_form(rest, inside);
         let after_spaces = &rest[spaces..];
         let mark = quote_mark(after_spaces);
         let probe = &after_spaces[mark..];
         if (spaces > 0 || mark > 0) && !badge {
-            if starts_with_form(probe) && !probe.starts_with(['\u{2009}', ' ']) {
+            if starts_with_form(probe, inside) && !probe.starts_with(['\u{2009}', ' ']) {
                 if spaces > 2 || mark > 0 {
                     quoted = true;
                 }
                 rest = probe;
                 continue;
             }
-            if let Some(r) = after_spaces.strip_prefix("> ").filter(|r| starts_with_form(r)) {
+            if let Some(r) = after_spaces.strip_prefix("> ").filter(|r| starts_with_form(r, inside)) {
                 // A pasted blockquote of log lines.
                 rest = r;
                 continue;
@@ -655,14 +680,17 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
             indent = spaces;
             break;
         }
-        if let Some(r) = rest.strip_prefix("> ").filter(|r| starts_with_form(r)) {
+        if let Some(r) = rest.strip_prefix("> ").filter(|r| starts_with_form(r, inside)) {
             rest = r;
             continue;
         }
         for form in FORMS {
+            if inside && form.outer {
+                continue;
+            }
             let Some(p) = (form.matcher)(rest) else { continue };
             let after = &rest[p.len..];
-            let nested = starts_with_form(after);
+            let nested = starts_with_form(after, inside || form.role == Role::Speaker);
             match form.role {
                 Role::WeakWrapper if !nested => continue,
                 Role::Speaker if !nested => {
@@ -680,12 +708,11 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
             if form.framed {
                 frame = hash_mix(frame, form.name);
                 frame = hash_mix(frame, &rest[..p.label.unwrap_or(p.len)]);
-            } else {
-                frame = hash_mix(frame, form.name);
             }
             if form.speaker != Speaker::Unknown {
                 outer_speaker = form.speaker;
             }
+            inside |= form.role == Role::Speaker;
             if p.level.is_some() {
                 level = p.level;
             }
@@ -707,6 +734,10 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
         Some(k) => Cow::Owned(format!("{k} {body}")),
         None => Cow::Borrowed(body.trim_end()),
     };
+    // A tool's line quoted inside other text (`expected 'npm error 422 ...'`).
+    if !quoted && matches!(speaker, Speaker::Unknown | Speaker::GitHub) {
+        quoted = message.match_indices(['\'', '"', '`']).any(|(i, q)| starts_with_tool(&message[i + q.len()..]));
+    }
     let status_title = (speaker == Speaker::Npm)
         .then(|| {
             let w = message.split(' ').next().unwrap_or("");
@@ -718,38 +749,52 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
 
 /// Sentence ends after which a line does not run on.
 fn ends_sentence(s: &str) -> bool {
-    s.ends_with(['.', '!', '?', ';']) || s.ends_with("...") || s.is_empty()
+    s.ends_with(['.', '!', '?', ';', ')']) || s.is_empty()
 }
 
-/// How `cur` continues `prev`, if it does: the text to append to the logical line.
+/// Running text starts with a letter, a digit or a quote, not with a record's
+/// mark (`📦`, `✔`, `→`, a bracket).
+fn runs_on(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_alphanumeric() || matches!(c, '"' | '\'' | '`' | '-' | '/'))
+}
+
+/// How `cur` continues the logical line that `head` opened (`prev` is the line
+/// just before `cur`), if it does: the text to append to the logical line.
 ///
 /// * npm repeats its whole prefix on every line of a message: lines under the same
 ///   status title (`npm error 404 ...`) are one message.
-/// * A line with no tool prefix of its own continues the line before when it is
-///   indented deeper, or (in a paste without runner timestamps) when the line
-///   before stopped mid-sentence.
-pub fn continues<'a>(prev: &Anatomy<'_>, cur: &'a Anatomy<'a>, cur_stamped: bool) -> Option<&'a str> {
-    if prev.frame != cur.frame || prev.quoted != cur.quoted || cur.message.is_empty() {
+/// * A line with no tool prefix of its own, carrying the head's labels or none at
+///   all (a terminal's wrap does not repeat them), continues a tool's line when it
+///   is indented deeper than the head, or (in a paste without runner timestamps)
+///   when the line before stopped mid-sentence and this one runs on.
+pub fn continues<'a>(
+    head: &Anatomy<'_>,
+    prev: &Anatomy<'_>,
+    cur: &'a Anatomy<'a>,
+    cur_stamped: bool,
+) -> Option<&'a str> {
+    if head.quoted != cur.quoted || cur.message.is_empty() {
         return None;
     }
-    if prev.speaker == Speaker::Npm && cur.speaker == Speaker::Npm && prev.level == cur.level {
-        let (Some(a), Some(b)) = (prev.status_title, cur.status_title) else { return None };
-        if a != b {
-            return None;
-        }
-        return Some(cur.message[3..].trim_start());
+    if head.speaker == Speaker::Npm && cur.speaker == Speaker::Npm {
+        let same = head.level == cur.level && head.frame == cur.frame && head.status_title.is_some();
+        return (same && head.status_title == cur.status_title).then(|| cur.message[3..].trim_start());
     }
-    if cur.speaker != Speaker::Unknown || cur.level.is_some() || prev.message.is_empty() {
+    if cur.speaker != Speaker::Unknown || cur.level.is_some() || head.speaker == Speaker::Unknown {
+        return None;
+    }
+    if cur.frame != head.frame && cur.frame != 0 {
         return None;
     }
     let m = cur.message.as_ref();
     if m.starts_with("at ") || m.starts_with(['[', '#', '$', '>', '{', '}']) {
         return None;
     }
-    if cur.indent > prev.indent && cur.indent >= 2 {
+    if cur.indent > head.indent && cur.indent >= 2 {
         return Some(m);
     }
-    if !cur_stamped && prev.speaker != Speaker::Unknown && !ends_sentence(&prev.message) && cur.indent == prev.indent {
+    let level_with = cur.indent == prev.indent || cur.indent == head.indent;
+    if !cur_stamped && !ends_sentence(&prev.message) && level_with && runs_on(m) {
         return Some(m);
     }
     None
@@ -798,6 +843,7 @@ mod tests {
         said("#6 ERROR: process \"/bin/sh -c npm ci\" did not complete", Speaker::BuildKit, None, "ERROR: process \"/bin/sh -c npm ci\" did not complete");
         said("1.741 npm ERR! code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("web-1  | npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
+        said("type 'string | undefined'", Speaker::Unknown, None, "type 'string | undefined'");
         said("1.5 apples", Speaker::Unknown, None, "1.5 apples");
     }
 
@@ -853,8 +899,14 @@ mod tests {
         said("[semantic-release] [@semantic-release/npm] › ℹ  Verify authentication", Speaker::SemanticRelease, Some(Level::Info), "Verify authentication");
         said("[@semantic-release/npm] › ℹ  Verifying OIDC context", Speaker::SemanticRelease, Some(Level::Info), "Verifying OIDC context");
         said("[1:48:16 PM] [semantic-release] › ✖  Failed step", Speaker::SemanticRelease, Some(Level::Error), "Failed step");
-        said("error: missing authentication (run `bunx npm login`)", Speaker::Bun, Some(Level::Error), "missing authentication (run `bunx npm login`)");
+        said("error: missing authentication (run `bunx npm login`)", Speaker::Unknown, Some(Level::Error), "missing authentication (run `bunx npm login`)");
+        said("bun publish v1.4.5 (a7733435c)", Speaker::Bun, Some(Level::Info), "bun publish v1.4.5 (a7733435c)");
+        said("error TS2345: Argument of type", Speaker::Unknown, None, "error TS2345: Argument of type");
         said("[12:01:02] npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
+        said("npm error Error: EACCES: permission denied", Speaker::Npm, Some(Level::Error), "Error: EACCES: permission denied");
+        said("🦋  error Error: boom", Speaker::Changesets, Some(Level::Error), "Error: boom");
+        said("[EOTP] This operation requires a one-time password.", Speaker::Pnpm, Some(Level::Error), "EOTP This operation requires a one-time password.");
+        said("[ENEEDAUTH] This command requires you to be logged in", Speaker::Pnpm, Some(Level::Error), "ENEEDAUTH This command requires you to be logged in");
     }
 
     #[test]
@@ -864,27 +916,43 @@ mod tests {
         assert!(anatomy("'npm ERR! code E403\\n' +").quoted);
         assert!(anatomy("\"npm error code E404\",").quoted);
         assert!(anatomy("+ npm error code E404").quoted);
+        assert!(anatomy("Error: expected 'npm error 422 Unprocessable Entity' to include x").quoted);
+        assert!(anatomy("Expected: \"npm error code E404\"").quoted);
         assert!(!anatomy("  npm ERR! code E404").quoted, "the web view's two-space indent");
         assert!(!anatomy("> lerna WARN notice Package failed to publish: x").quoted, "a blockquote paste");
+        assert!(anatomy("[0]     npm error code ENEEDAUTH").quoted, "a deep indent behind a label");
         let x = anatomy("    at Object.<anonymous> (test.js:1:1)");
         assert_eq!((x.speaker, x.indent), (Speaker::Unknown, 4));
     }
 
     #[test]
     fn continuation_lines() {
-        let j = |p: &str, c: &str, stamped: bool| {
-            let (p, c) = (anatomy(p), anatomy(c));
-            continues(&p, &c, stamped).map(str::to_string)
+        // Each case: the head line, then the lines after it; returns the pieces joined.
+        let join = |lines: &[&str], stamped: bool| {
+            let all: Vec<Anatomy<'_>> = lines.iter().map(|l| anatomy(l)).collect();
+            let mut pieces = Vec::new();
+            for i in 1..all.len() {
+                match continues(&all[0], &all[i - 1], &all[i], stamped) {
+                    Some(p) => pieces.push(p.to_string()),
+                    None => break,
+                }
+            }
+            pieces.join("|")
         };
-        assert_eq!(j("npm error 404 Note that you can also install from a", "npm error 404 tarball, folder.", true).as_deref(), Some("tarball, folder."));
-        assert_eq!(j("npm error 404 x", "npm error 422 y", false), None);
-        assert_eq!(j("npm error 404 x", "npm error code E404", false), None);
-        assert_eq!(j("[WARN] Skipped OIDC: ERR_X:", "       Incorrect permissions for idToken", true).as_deref(), Some("Incorrect permissions for idToken"));
-        assert_eq!(j("npm error 422 Unsupported GitHub Actions", "runner environment: \"self-hosted\".", false).as_deref(), Some("runner environment: \"self-hosted\"."));
-        assert_eq!(j("npm error 422 Unsupported GitHub Actions", "runner environment", true), None, "runner lines are whole lines");
-        assert_eq!(j("npm error code E404", "npm error 404 x", false), None);
-        assert_eq!(j("#12 45.1 npm error 404 a", "#12 45.2 npm error 404 b", true).as_deref(), Some("b"));
-        assert_eq!(j("npm error 404 a.", "    at foo (x.js:1:1)", false), None);
-        assert_eq!(j("npm error 404 a", "##[error]Process completed", false), None);
+        assert_eq!(join(&["npm error 404 Note that you can also install from a", "npm error 404 tarball, folder."], true), "tarball, folder.");
+        assert_eq!(join(&["npm error 404 x", "npm error 422 y"], false), "");
+        assert_eq!(join(&["npm error 404 x", "npm error code E404"], false), "");
+        assert_eq!(join(&["npm error code E404", "npm error 404 x"], false), "");
+        assert_eq!(join(&["[WARN] Skipped OIDC: ERR_X:", "       Incorrect permissions for idToken"], true), "Incorrect permissions for idToken");
+        assert_eq!(join(&["npm error 422 Unsupported GitHub Actions", "runner environment: \"self-hosted\". Only", "supported."], false), "runner environment: \"self-hosted\". Only|supported.");
+        assert_eq!(join(&["npm error 422 Unsupported GitHub Actions", "runner environment"], true), "", "runner lines are whole lines");
+        assert_eq!(join(&["#12 45.1 npm error 404 a", "#12 45.2 npm error 404 b"], true), "b");
+        assert_eq!(join(&["npm error 404 a.", "    at foo (x.js:1:1)"], false), "");
+        assert_eq!(join(&["npm error 404 a", "##[error]Process completed"], false), "");
+        assert_eq!(join(&["[WARN] Skipped OIDC: ERR_X: failed (status code 404)", "📦 @k/ui@2.0.0 → https://r/"], false), "");
+        assert_eq!(join(&["npm ERR! 422 a - ", "Error verifying x: ", "package.json: \"repository.url\" is \"\", expected", "\"https://github.com/o/r\" from provenance"], false), "Error verifying x:|package.json: \"repository.url\" is \"\", expected|\"https://github.com/o/r\" from provenance");
+        assert_eq!(join(&["🦋  error an error occurred:", "    E422 a", "    b c"], true), "E422 a|b c");
+        assert_eq!(join(&[" FAIL  src/a.test.ts", "  ● a › b"], true), "", "a test reporter's own lines stand alone");
+        assert_eq!(join(&["[2:14:04 PM] [semantic-release] › ✘  EGHNOPERMISSION The GitHub token doesn't", "allow to push on the repository acme/widgets."], false), "allow to push on the repository acme/widgets.");
     }
 }

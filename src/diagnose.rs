@@ -22,7 +22,20 @@ pub struct Evidence {
     pub job: String,
     pub step: String,
     pub line: u64,
+    /// The last line of a message joined from several lines (a hard wrap, npm's
+    /// repeated `npm error 404` block); `None` for a single line.
+    pub end_line: Option<u64>,
     pub text: String,
+}
+
+impl Evidence {
+    /// `12`, or `12-14` for a message joined from several lines.
+    pub fn lines(&self) -> String {
+        match self.end_line {
+            Some(end) => format!("{}-{end}", self.line),
+            None => self.line.to_string(),
+        }
+    }
 }
 
 /// A fix with its placeholders filled in.
@@ -51,10 +64,15 @@ pub struct Diagnosis {
     pub rank: i32,
     /// The one check that tells this cause from the others.
     pub confirm: Option<String>,
-    /// A plausible alternative to the first diagnosis, not a match of its own.
+    /// Listed as a plausible alternative to the first diagnosis.
     pub candidate: bool,
+    /// The rule's own conditions held (a candidate may still lead, and a matched
+    /// low answer may step behind a candidate its evidence sets clearly ahead).
+    pub matched: bool,
     /// The cause's prior plus the weights of its evidence that held, in log-odds.
     pub score: f64,
+    /// The cause's prior (share of failed publishes).
+    pub prior: f64,
     /// The weights that counted, for `--why`: (note or condition, weight).
     pub why: Vec<(String, f64)>,
 }
@@ -163,6 +181,7 @@ fn build(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan, confidenc
                     job: scan.name.clone(),
                     step: step_name(scan, hit.step),
                     line: hit.line,
+                    end_line: (hit.last_line > hit.line).then_some(hit.last_line),
                     text: hit.text.clone(),
                 });
             }
@@ -217,7 +236,9 @@ fn build(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan, confidenc
         rank: rule.rank,
         confirm: rule.confirm.as_deref().map(|c| fill(c.trim())),
         candidate: false,
+        matched: true,
         score,
+        prior: rule.prior,
         why,
     }
 }
@@ -332,7 +353,13 @@ fn summarize(scan: &JobScan) -> JobSummary {
     let error_lines = lines
         .into_iter()
         .take(ERROR_LINES_MAX)
-        .map(|c| Evidence { job: scan.name.clone(), step: step_name(scan, c.step), line: c.line, text: c.text.clone() })
+        .map(|c| Evidence {
+            job: scan.name.clone(),
+            step: step_name(scan, c.step),
+            line: c.line,
+            end_line: None,
+            text: c.text.clone(),
+        })
         .collect();
     JobSummary {
         name: scan.name.clone(),
@@ -403,6 +430,7 @@ fn add_candidates(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan], diagnos
             }
             let mut d = build(matcher, i, rule, scan, Confidence::Low);
             d.candidate = true;
+            d.matched = false;
             if d.evidence.is_empty() {
                 d.evidence = summarize(scan).error_lines.into_iter().take(3).collect();
             }
@@ -415,6 +443,25 @@ fn add_candidates(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan], diagnos
     }
     found.sort_by(|a, b| b.score.total_cmp(&a.score));
     found.truncate(CANDIDATES_MAX);
+    // A `low` first answer gives way to a candidate that its evidence sets clearly
+    // ahead of both it and the next candidate: a toss-up stays the honest "could
+    // be any of these" of the first answer.
+    let lead = match (diagnoses.first(), found.first()) {
+        (Some(first), Some(best)) => {
+            let next = found.get(1).map_or(f64::NEG_INFINITY, |d| d.score);
+            first.confidence == Confidence::Low && best.score >= first.score + MARGIN && best.score >= next + MARGIN
+        }
+        _ => false,
+    };
     let at = diagnoses.len().min(1);
     diagnoses.splice(at..at, found);
+    if lead {
+        let mut first = diagnoses.remove(0);
+        first.candidate = true;
+        diagnoses.insert(1, first);
+        diagnoses[0].candidate = false;
+    }
 }
+
+/// How far ahead (in log-odds) a candidate must be to lead.
+const MARGIN: f64 = 1.0;

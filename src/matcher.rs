@@ -194,7 +194,9 @@ impl Matcher {
             rule_signals.push(mine);
         }
         let mut fact_literals = Vec::new();
-        for lit in FACT_LITERALS {
+        // The facts' own literals, and every tool's words for a refused publish.
+        let refusals = crate::facts::REFUSALS.iter().flat_map(|(_, words)| words.iter());
+        for lit in FACT_LITERALS.iter().chain(refusals) {
             fact_literals.push(literal_index(lit, &mut literals, &mut literal_signals, &mut literal_is_context));
         }
         for lit in CONTEXT_LITERALS {
@@ -315,6 +317,17 @@ fn previous_line(block: &[u8], pos: usize, floor: usize) -> Option<(usize, usize
     let end = pos - 1;
     let start = memchr::memrchr(b'\n', &block[..end]).map_or(0, |i| i + 1);
     (start >= floor).then_some((start, end))
+}
+
+/// How many of `lines` (text, has a runner timestamp) form one logical line from
+/// the first: 1 when the second does not continue it.
+fn joined_len(lines: &[&(String, bool)]) -> usize {
+    let all: Vec<Anatomy<'_>> = lines.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+    let mut n = 1;
+    while n < all.len() && anatomy::continues(&all[0], &all[n - 1], &all[n], lines[n].1).is_some() {
+        n += 1;
+    }
+    n
 }
 
 /// A neighbour of a candidate line, normalised into a fresh buffer.
@@ -467,78 +480,89 @@ impl JobScanner<'_> {
 
         // The logical line: the lines this one continues, itself, and the lines
         // that continue it (output only: echoes are whole lines).
-        let mut head = (at.0, number, text);
-        let mut tail: Vec<String> = Vec::new();
+        let mut lines: Vec<(String, bool)> = vec![(text, prefix.timestamp.is_some())];
+        let mut head_number = number;
         let mut last = at.1;
         let mut last_number = number;
         if is_output {
-            let cur = anatomy::anatomy(&head.2);
-            if cur.speaker == Speaker::Unknown || cur.status_title.is_some() {
+            let cur = anatomy::anatomy(&lines[0].0);
+            // Back, only for a line that can continue another (no tool prefix of its
+            // own, or npm's repeated status title): the farthest earlier line with a
+            // tool's prefix whose logical line reaches this one.
+            if cur.speaker == Speaker::Unknown && cur.level.is_none() || cur.status_title.is_some() {
+                let mut before: Vec<(String, bool)> = Vec::new();
                 let mut pos = at.0;
-                let mut cur_text = head.2.clone();
-                let mut cur_stamped = prefix.timestamp.is_some();
                 for _ in 0..JOIN_BACK {
                     let Some(prev) = previous_line(block, pos, floor) else { break };
-                    let (ptext, pprefix) = clean(&block[prev.0..prev.1]);
                     let praw = &block[prev.0..prev.1];
+                    let (ptext, pprefix) = clean(praw);
                     let columns = |p: &Prefix, r: &[u8]| {
                         (p.job.clone().map(|x| r[x].to_vec()), p.step.clone().map(|x| r[x].to_vec()))
                     };
                     if columns(&pprefix, praw) != columns(&prefix, raw) {
                         break;
                     }
-                    let (pa, ca) = (anatomy::anatomy(&ptext), anatomy::anatomy(&cur_text));
-                    if anatomy::continues(&pa, &ca, cur_stamped).is_none() {
+                    before.insert(0, (ptext, pprefix.timestamp.is_some()));
+                    pos = prev.0;
+                }
+                let mut chosen = 0;
+                for k in 1..=before.len() {
+                    let chain: Vec<&(String, bool)> = before[before.len() - k..].iter().chain(&lines).collect();
+                    if joined_len(&chain) == chain.len() {
+                        chosen = k;
+                    }
+                }
+                if chosen > 0 {
+                    let mut chain = before.split_off(before.len() - chosen);
+                    chain.append(&mut lines);
+                    lines = chain;
+                    head_number -= chosen as u64;
+                }
+            }
+            // Ahead: the lines that continue it (only a tool's line has any).
+            let head_text = lines[0].0.clone();
+            let head = anatomy::anatomy(&head_text);
+            if head.speaker != Speaker::Unknown {
+                let mut pos = at.1;
+                let mut bytes: usize = lines.iter().map(|(t, _)| t.len()).sum();
+                for _ in 0..JOIN_AHEAD {
+                    if pos >= block.len() || bytes > JOIN_BYTES {
                         break;
                     }
-                    tail.insert(0, std::mem::replace(&mut cur_text, ptext.clone()));
-                    cur_stamped = pprefix.timestamp.is_some();
-                    pos = prev.0;
-                    head = (prev.0, head.1 - 1, ptext);
+                    let start = pos + 1;
+                    let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
+                    let (ntext, nprefix) = clean(&block[start..end]);
+                    if nprefix.job.is_some() != prefix.job.is_some() {
+                        break;
+                    }
+                    let stamped = nprefix.timestamp.is_some();
+                    let prev_text = &lines.last().expect("the head is there").0;
+                    let (pa, na) = (anatomy::anatomy(prev_text), anatomy::anatomy(&ntext));
+                    if anatomy::continues(&head, &pa, &na, stamped).is_none() {
+                        break;
+                    }
+                    bytes += ntext.len();
+                    lines.push((ntext, stamped));
+                    pos = end;
+                    last = end;
+                    last_number += 1;
                 }
-                // `tail` now holds the texts after the head, up to the candidate.
-            }
-            let mut prev_text = tail.last().cloned().unwrap_or_else(|| head.2.clone());
-            let mut bytes = head.2.len() + tail.iter().map(String::len).sum::<usize>();
-            let mut pos = at.1;
-            for _ in 0..JOIN_AHEAD {
-                if pos >= block.len() || bytes > JOIN_BYTES {
-                    break;
-                }
-                let start = pos + 1;
-                let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
-                let (ntext, nprefix) = clean(&block[start..end]);
-                if nprefix.job.is_some() != prefix.job.is_some() {
-                    break;
-                }
-                let (pa, na) = (anatomy::anatomy(&prev_text), anatomy::anatomy(&ntext));
-                if anatomy::continues(&pa, &na, nprefix.timestamp.is_some()).is_none() {
-                    break;
-                }
-                bytes += ntext.len();
-                prev_text = ntext.clone();
-                tail.push(ntext);
-                pos = end;
-                last = end;
-                last_number += 1;
             }
         }
-        let head_number = head.1;
         // The logical line's text (for evidence and facts) and message (for rules).
-        let head_anatomy = anatomy::anatomy(&head.2);
-        let mut full = head.2.clone();
-        let mut message = if is_output { head_anatomy.message.to_string() } else { head.2.clone() };
-        let mut prev_text = head.2.clone();
-        for t in &tail {
-            let (pa, ca) = (anatomy::anatomy(&prev_text), anatomy::anatomy(t));
-            let piece = anatomy::continues(&pa, &ca, false).unwrap_or(t.trim());
+        let anatomies: Vec<Anatomy<'_>> = lines.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+        let head_anatomy = &anatomies[0];
+        let mut full = lines[0].0.clone();
+        let mut message = if is_output { head_anatomy.message.to_string() } else { lines[0].0.clone() };
+        for i in 1..lines.len() {
+            let piece = anatomy::continues(head_anatomy, &anatomies[i - 1], &anatomies[i], lines[i].1)
+                .unwrap_or(lines[i].0.trim());
             for out in [&mut full, &mut message] {
                 if !out.is_empty() && !piece.is_empty() {
                     out.push(' ');
                 }
                 out.push_str(piece);
             }
-            prev_text = t.clone();
         }
 
         // Which literals the logical line holds: its candidate signals, and

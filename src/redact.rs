@@ -89,7 +89,7 @@ fn owned(s: &str) -> String {
 }
 
 fn evidence(e: &Evidence) -> Evidence {
-    Evidence { job: owned(&e.job), step: owned(&e.step), line: e.line, text: owned(&e.text) }
+    Evidence { job: owned(&e.job), step: owned(&e.step), line: e.line, end_line: e.end_line, text: owned(&e.text) }
 }
 
 /// A copy of `report` with every string redacted.
@@ -120,8 +120,10 @@ pub fn report(report: &Report) -> Report {
                 rank: d.rank,
                 confirm: d.confirm.as_deref().map(owned),
                 candidate: d.candidate,
+                matched: d.matched,
                 score: d.score,
-                why: d.why.clone(),
+                prior: d.prior,
+                why: d.why.iter().map(|(w, x)| (owned(w), *x)).collect(),
             })
             .collect(),
         jobs: report

@@ -130,6 +130,7 @@ impl CommentArgs {
             format: None,
             patterns: self.patterns,
             example: false,
+            why: false,
         })
     }
 }

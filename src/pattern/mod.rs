@@ -330,6 +330,27 @@ pub struct Weight {
 pub const DEFAULT_PRIOR: f64 = 0.01;
 
 impl Rule {
+    /// Every fact the rule reads: in its conditions, weights and texts.
+    pub fn facts_read(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let blocks = std::iter::once(&self.facts)
+            .chain(self.alternatives.iter().map(|w| &w.facts))
+            .chain(self.adjustments.iter().map(|a| &a.facts))
+            .chain(self.candidate.iter().map(|w| &w.facts))
+            .chain(self.weights.iter().map(|w| &w.when.facts));
+        for block in blocks {
+            out.extend(block.iter().map(Condition::fact));
+        }
+        let texts = [&self.title, &self.explanation]
+            .into_iter()
+            .chain(self.confirm.as_ref())
+            .chain(self.fixes.iter().flat_map(|f| [&f.title, &f.body].into_iter().chain(f.snippet.as_ref())));
+        for t in texts {
+            out.extend(template::placeholders(t).into_iter().map(|p| p.name));
+        }
+        out
+    }
+
     pub fn family(&self) -> &str {
         self.id.split('/').next().unwrap_or("")
     }

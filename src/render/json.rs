@@ -51,6 +51,9 @@ struct EvidenceDto<'a> {
     job: &'a str,
     step: &'a str,
     line: u64,
+    /// The last line of a message joined from several lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<u64>,
     text: &'a str,
 }
 
@@ -75,7 +78,7 @@ struct JobDto<'a> {
 }
 
 fn evidence(e: &Evidence) -> EvidenceDto<'_> {
-    EvidenceDto { job: &e.job, step: &e.step, line: e.line, text: &e.text }
+    EvidenceDto { job: &e.job, step: &e.step, line: e.line, end_line: e.end_line, text: &e.text }
 }
 
 pub fn render(report: &Report) -> String {

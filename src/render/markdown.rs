@@ -128,9 +128,9 @@ fn evidence_block(evidence: &[Evidence]) -> String {
     for e in evidence {
         // A pasted fragment has no step: do not print an empty crumb.
         if e.step.is_empty() {
-            text.push_str(&format!("{} › line {}: {}\n", e.job, e.line, e.text));
+            text.push_str(&format!("{} › line {}: {}\n", e.job, e.lines(), e.text));
         } else {
-            text.push_str(&format!("{} › {} › line {}: {}\n", e.job, e.step, e.line, e.text));
+            text.push_str(&format!("{} › {} › line {}: {}\n", e.job, e.step, e.lines(), e.text));
         }
     }
     format!(
@@ -283,6 +283,7 @@ mod tests {
             job: "build".into(),
             step: step.into(),
             line: 7,
+            end_line: None,
             text: "npm error code E404".into(),
         };
         let block = evidence_block(&[line(""), line("Publish")]);

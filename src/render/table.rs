@@ -17,7 +17,7 @@ fn evidence_table(evidence: &[Evidence], cx: &super::Context) -> String {
     let mut t = table(cx);
     t.set_header(vec!["job", "step", "line", "text"]);
     for e in evidence {
-        t.add_row(vec![e.job.clone(), e.step.clone(), e.line.to_string(), e.text.clone()]);
+        t.add_row(vec![e.job.clone(), e.step.clone(), e.lines(), e.text.clone()]);
     }
     t.to_string()
 }
