@@ -780,25 +780,41 @@ pub fn continues<'a>(
         let same = head.level == cur.level && head.frame == cur.frame && head.status_title.is_some();
         return (same && head.status_title == cur.status_title).then(|| cur.message[3..].trim_start());
     }
-    if cur.speaker != Speaker::Unknown || cur.level.is_some() || head.speaker == Speaker::Unknown {
+    if cur.speaker != Speaker::Unknown || cur.level.is_some() {
         return None;
     }
     if cur.frame != head.frame && cur.frame != 0 {
         return None;
     }
     let m = cur.message.as_ref();
-    if m.starts_with("at ") || m.starts_with(['[', '#', '$', '>', '{', '}']) {
+    if m.starts_with("at ") || m.starts_with(['[', '#', '$', '>', '{', '}', '|']) {
         return None;
+    }
+    if head.speaker == Speaker::Unknown {
+        // Plain text: only a hard wrap of a long line in a paste carries on.
+        let long = prev.message.chars().count() + prev.indent >= WRAPPED_MIN;
+        let level_with = cur.indent == prev.indent || cur.indent == head.indent + 4 && prev.indent <= head.indent + 4;
+        return (!cur_stamped && long && !ends_sentence(&prev.message) && level_with && runs_on(m)).then_some(m);
     }
     if cur.indent > head.indent && cur.indent >= 2 {
         return Some(m);
     }
+    if cur_stamped {
+        return None;
+    }
+    // npm, lerna, yarn berry and changesets prefix every line of their own output: in
+    // a paste, a bare line after theirs is their line cut by a wrap.
+    let every_line = matches!(head.speaker, Speaker::Npm | Speaker::Lerna | Speaker::YarnBerry | Speaker::Changesets);
     let level_with = cur.indent == prev.indent || cur.indent == head.indent;
-    if !cur_stamped && !ends_sentence(&prev.message) && level_with && runs_on(m) {
+    if level_with && runs_on(m) && (every_line || !ends_sentence(&prev.message)) {
         return Some(m);
     }
     None
 }
+
+/// The shortest line a hard wrap leaves before its cut (wraps are at 60 columns or
+/// more, and the cut falls before the word that did not fit).
+const WRAPPED_MIN: usize = 48;
 
 #[cfg(test)]
 mod tests {

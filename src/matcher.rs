@@ -196,7 +196,7 @@ impl Matcher {
         let mut fact_literals = Vec::new();
         // The facts' own literals, and every tool's words for a refused publish.
         let refusals = crate::facts::REFUSALS.iter().flat_map(|(_, words)| words.iter());
-        for lit in FACT_LITERALS.iter().chain(refusals) {
+        for lit in FACT_LITERALS.iter().chain(refusals).chain(crate::facts::RELEASE_WORDS) {
             fact_literals.push(literal_index(lit, &mut literals, &mut literal_signals, &mut literal_is_context));
         }
         for lit in CONTEXT_LITERALS {
@@ -211,7 +211,10 @@ impl Matcher {
             .build(&literals)
             .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&literals))
             .expect("literals are plain strings, which always build");
-        let prefilter = LineFilter::new(&literals);
+        // The block prefilter looks for a word of each literal a wrap cannot cut;
+        // the whole literal is then looked for in the joined logical line.
+        let keys: Vec<&str> = literals.iter().map(|l| crate::pattern::literal::wrap_key(l)).collect();
+        let prefilter = LineFilter::new(&keys);
         let mut literal_is_fact = vec![false; literals.len()];
         fact_literals.into_iter().for_each(|i| literal_is_fact[i] = true);
         Matcher {
@@ -475,7 +478,7 @@ impl JobScanner<'_> {
             }
         }
         let text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
-        let kind = state.structure.classify(&text, prefix.script_echo);
+        let kind = state.structure.classify(&text, prefix.script_echo, prefix.timestamp.is_some());
         let is_output = kind == LineKind::Output;
 
         // The logical line: the lines this one continues, itself, and the lines
@@ -519,10 +522,10 @@ impl JobScanner<'_> {
                     head_number -= chosen as u64;
                 }
             }
-            // Ahead: the lines that continue it (only a tool's line has any).
+            // Ahead: the lines that continue it.
             let head_text = lines[0].0.clone();
             let head = anatomy::anatomy(&head_text);
-            if head.speaker != Speaker::Unknown {
+            {
                 let mut pos = at.1;
                 let mut bytes: usize = lines.iter().map(|(t, _)| t.len()).sum();
                 for _ in 0..JOIN_AHEAD {

@@ -223,11 +223,16 @@ pub fn text_in<'a>(buf: &'a [u8], spare: &'a mut String) -> &'a str {
 #[derive(Debug, Default)]
 pub struct Structure {
     in_echo: bool,
+    /// A step header copied from the web view (`Run <command>`, its echo indented
+    /// by two spaces below it, timestamps gone).
+    web_echo: bool,
 }
 
 impl Structure {
-    pub fn classify(&mut self, text: &str, script_echo: bool) -> LineKind {
+    /// Classifies one line; `stamped`: it carried a runner timestamp.
+    pub fn classify(&mut self, text: &str, script_echo: bool, stamped: bool) -> LineKind {
         if let Some(rest) = text.strip_prefix("##[") {
+            self.web_echo = false;
             if rest.starts_with("group]Run ") {
                 self.in_echo = true;
                 return LineKind::StepStart;
@@ -237,9 +242,27 @@ impl Structure {
             }
             return LineKind::Output;
         }
+        if !stamped && !self.in_echo {
+            if text.starts_with("Run ") && text.len() > 4 {
+                self.web_echo = true;
+                return LineKind::StepStart;
+            }
+            if self.web_echo {
+                match text.strip_prefix("  ") {
+                    // The web view indents the whole echo by two spaces.
+                    Some(inner) => return Self::echo_entry(inner, false),
+                    None => self.web_echo = false,
+                }
+            }
+        }
         if !self.in_echo {
             return LineKind::Output;
         }
+        Self::echo_entry(text, script_echo)
+    }
+
+    /// A line inside a step's echo: a script line, or an `env:`/`with:` entry.
+    fn echo_entry(text: &str, script_echo: bool) -> LineKind {
         if script_echo {
             return LineKind::Echo;
         }
@@ -337,12 +360,24 @@ mod tests {
     #[test]
     fn classifies_echo_blocks() {
         let mut s = Structure::default();
-        assert_eq!(s.classify("##[group]Run npm publish", false), LineKind::StepStart);
-        assert_eq!(s.classify("npm publish --provenance", true), LineKind::Echo);
-        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false), LineKind::Env);
-        assert_eq!(s.classify("  registry-url: https://registry.npmjs.org", false), LineKind::With);
-        assert_eq!(s.classify("##[endgroup]", false), LineKind::Output);
-        assert_eq!(s.classify("npm error code E404", false), LineKind::Output);
-        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false), LineKind::Output);
+        assert_eq!(s.classify("##[group]Run npm publish", false, true), LineKind::StepStart);
+        assert_eq!(s.classify("npm publish --provenance", true, true), LineKind::Echo);
+        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false, true), LineKind::Env);
+        assert_eq!(s.classify("  registry-url: https://registry.npmjs.org", false, true), LineKind::With);
+        assert_eq!(s.classify("##[endgroup]", false, true), LineKind::Output);
+        assert_eq!(s.classify("npm error code E404", false, true), LineKind::Output);
+        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false, true), LineKind::Output);
+    }
+
+    #[test]
+    fn classifies_a_web_view_copy_of_an_echo() {
+        let mut s = Structure::default();
+        assert_eq!(s.classify("Run npm publish --access public", false, false), LineKind::StepStart);
+        assert_eq!(s.classify("  npm publish --access public", false, false), LineKind::Echo);
+        assert_eq!(s.classify("  env:", false, false), LineKind::Echo);
+        assert_eq!(s.classify("    NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX", false, false), LineKind::Env);
+        assert_eq!(s.classify("npm error code E404", false, false), LineKind::Output);
+        assert_eq!(s.classify("  npm error 404 x", false, false), LineKind::Output, "the echo ended");
+        assert_eq!(s.classify("Run tests", false, true), LineKind::Output, "a runner line is never a web copy");
     }
 }
