@@ -900,10 +900,13 @@ pub const REFUSALS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The refusal a message reports, if any (see [`REFUSALS`]).
-fn refusal_of(message: &str) -> Option<(usize, &'static str)> {
+/// The refusal a line reports, if any (see [`REFUSALS`]). A bare code (`ENEEDAUTH `,
+/// `code E404`) counts only on a tool's or an error line; a whole sentence anywhere.
+fn refusal_of(line: &Line<'_>) -> Option<(usize, &'static str)> {
+    let tool_line = line.speaker != Speaker::Unknown || line.level == Some(Level::Error);
     REFUSALS.iter().enumerate().rev().find_map(|(rank, (kind, words))| {
-        words.iter().any(|w| message.contains(w)).then_some((rank, *kind))
+        let said = |w: &&str| line.message.contains(*w) && (tool_line || w.len() >= 16 && w.contains(' '));
+        words.iter().any(said).then_some((rank, *kind))
     })
 }
 
@@ -1135,7 +1138,7 @@ impl FactsBuilder {
         if is_auth_failure(s) {
             f.auth_failure = true;
         }
-        if let Some((rank, kind)) = refusal_of(line.message) {
+        if let Some((rank, kind)) = refusal_of(line) {
             let current = f.refusal.and_then(|k| REFUSALS.iter().position(|(r, _)| *r == k));
             if current.is_none_or(|c| rank > c) {
                 f.refusal = Some(kind);

@@ -477,13 +477,31 @@ impl JobScanner<'_> {
                 state.facts.saw_timestamp(&String::from_utf8_lossy(&raw[r.clone()]));
             }
         }
-        let text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
-        let kind = state.structure.classify(&text, prefix.script_echo, prefix.timestamp.is_some());
+        let mut text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
+        let mut stamped = prefix.timestamp.is_some();
+        // A line cut right after its timestamp (a wrapped paste of `gh run view`
+        // output): the text on this indented line is the stamped line's.
+        if !stamped && text.starts_with(' ') {
+            if let Some(prev) = previous_line(block, at.0, 0) {
+                let (ptext, pprefix) = clean(&block[prev.0..prev.1]);
+                // Cut after the timestamp, or after a mark as short as changesets' 🦋.
+                let stub = ptext.trim();
+                if stub.chars().count() <= 2 && pprefix.timestamp.is_some() {
+                    text = if stub.is_empty() {
+                        text.trim_start().to_string()
+                    } else {
+                        format!("{stub}  {}", text.trim_start())
+                    };
+                    stamped = true;
+                }
+            }
+        }
+        let kind = state.structure.classify(&text, prefix.script_echo, stamped);
         let is_output = kind == LineKind::Output;
 
         // The logical line: the lines this one continues, itself, and the lines
         // that continue it (output only: echoes are whole lines).
-        let mut lines: Vec<(String, bool)> = vec![(text, prefix.timestamp.is_some())];
+        let mut lines: Vec<(String, bool)> = vec![(text, stamped)];
         let mut head_number = number;
         let mut last = at.1;
         let mut last_number = number;
@@ -618,7 +636,16 @@ impl JobScanner<'_> {
                 continue;
             }
             let regex = signal.regex.get();
-            let Some(caps) = regex.captures(message.as_bytes()) else {
+            // The joined message, else the first line's own: a join never hides
+            // what the line said alone (a wrong join of two plain lines).
+            let found = regex.captures(message.as_bytes()).or_else(|| {
+                if lines.len() == 1 || head_anatomy.quoted {
+                    return None;
+                }
+                let alone = anatomies.iter().filter(|a| !a.quoted && (signal.scope == Scope::Echo || signal.admits(a)));
+                alone.map(|a| a.message.as_ref()).find_map(|m| regex.captures(m.as_bytes()))
+            });
+            let Some(caps) = found else {
                 continue;
             };
             let hits = &mut state.hits[sig as usize];
