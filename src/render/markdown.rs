@@ -5,8 +5,8 @@
 //! tags and comments made inert; the body stays under GitHub's 65,536-character
 //! comment limit, cutting whole blocks and saying so.
 
-use crate::pattern::Confidence;
 use crate::diagnose::{Diagnosis, Evidence, Report};
+use crate::pattern::Confidence;
 
 /// GitHub's limit on a comment body, in characters.
 pub const GITHUB_BODY_MAX: usize = 65_536;
@@ -164,7 +164,8 @@ fn lead_block(report: &Report) -> Option<String> {
     }
     if !first.fixes.is_empty() {
         out.push_str("\n**First, in order:** ");
-        let steps: Vec<String> = first.fixes.iter().enumerate().map(|(n, f)| format!("{}. {}", n + 1, inert(&f.title))).collect();
+        let steps: Vec<String> =
+            first.fixes.iter().enumerate().map(|(n, f)| format!("{}. {}", n + 1, inert(&f.title))).collect();
         out.push_str(&steps.join(" "));
         out.push('\n');
     }
