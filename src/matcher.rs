@@ -215,9 +215,9 @@ impl Matcher {
             .build(&literals)
             .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&literals))
             .expect("literals are plain strings, which always build");
-        // The block prefilter looks for a word of each literal a wrap cannot cut;
+        // The block prefilter looks for what of each literal a wrap leaves whole;
         // the whole literal is then looked for in the joined logical line.
-        let keys: Vec<&str> = literals.iter().map(|l| crate::pattern::literal::wrap_key(l)).collect();
+        let keys: Vec<&str> = literals.iter().flat_map(|l| crate::pattern::literal::wrap_keys(l)).collect();
         let prefilter = LineFilter::new(&keys);
         let mut literal_is_fact = vec![false; literals.len()];
         fact_literals.into_iter().for_each(|i| literal_is_fact[i] = true);
@@ -324,17 +324,6 @@ fn previous_line(block: &[u8], pos: usize, floor: usize) -> Option<(usize, usize
     let end = pos - 1;
     let start = memchr::memrchr(b'\n', &block[..end]).map_or(0, |i| i + 1);
     (start >= floor).then_some((start, end))
-}
-
-/// How many of `lines` (text, has a runner timestamp) form one logical line from
-/// the first: 1 when the second does not continue it.
-fn joined_len(lines: &[&(String, bool)]) -> usize {
-    let all: Vec<Anatomy<'_>> = lines.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
-    let mut n = 1;
-    while n < all.len() && anatomy::continues(&all[0], &all[n - 1], &all[n], lines[n].1).is_some() {
-        n += 1;
-    }
-    n
 }
 
 /// A neighbour of a candidate line, normalised into a fresh buffer.
@@ -523,7 +512,10 @@ impl JobScanner<'_> {
             // Back, only for a line that can continue another (no tool prefix of its
             // own, or npm's repeated status title): the farthest earlier line with a
             // tool's prefix whose logical line reaches this one.
-            if cur.speaker == Speaker::Unknown && cur.level.is_none() || cur.status_title.is_some() {
+            // A runner-stamped line continues another only when indented, or as
+            // npm's repeated status title; a pasted one may be any wrap's rest.
+            let may_continue = !cur.prefixed && (!lines[0].1 || cur.indent >= 2) || cur.status_title.is_some();
+            if may_continue {
                 let mut before: Vec<(String, bool)> = Vec::new();
                 let mut pos = at.0;
                 for _ in 0..JOIN_BACK {
@@ -539,17 +531,25 @@ impl JobScanner<'_> {
                     before.insert(0, (ptext, pprefix.timestamp.is_some()));
                     pos = prev.0;
                 }
+                // Each earlier line in turn as the head: the farthest whose logical
+                // line reaches this one (anatomies computed once).
+                let chain: Vec<&(String, bool)> = before.iter().chain(&lines).collect();
+                let all: Vec<Anatomy<'_>> = chain.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+                let n = before.len();
                 let mut chosen = 0;
-                for k in 1..=before.len() {
-                    let chain: Vec<&(String, bool)> = before[before.len() - k..].iter().chain(&lines).collect();
-                    if joined_len(&chain) == chain.len() {
+                for k in 1..=n {
+                    let h = n - k;
+                    let reaches = (h + 1..all.len())
+                        .all(|i| anatomy::continues(&all[h], &all[i - 1], &all[i], chain[i].1).is_some());
+                    if reaches {
                         chosen = k;
                     }
                 }
+                drop(all);
                 if chosen > 0 {
-                    let mut chain = before.split_off(before.len() - chosen);
-                    chain.append(&mut lines);
-                    lines = chain;
+                    let mut head = before.split_off(n - chosen);
+                    head.append(&mut lines);
+                    lines = head;
                     head_number -= chosen as u64;
                 }
             }
