@@ -241,8 +241,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The lines printed on standard output (with each body in a dry run).
+    /// The lines printed on standard output (with each body in a dry run), with no
+    /// line the Actions runner would take for a workflow command (the action's dry
+    /// run prints them in a step).
     pub fn render(&self) -> String {
+        crate::render::inert::commands(&self.lines(), false)
+    }
+
+    fn lines(&self) -> String {
         let mut out = String::new();
         if self.dry_run {
             let _ = writeln!(

@@ -2,7 +2,11 @@
 //! kind the README promises, glued to every kind of neighbour) and its leak check.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
 
 /// One secret as a log would carry it: `text` is what is printed, `core` the part
 /// that must never be printed again.
@@ -178,4 +182,74 @@ pub fn leaky_log(lines: &[String]) -> (String, usize) {
     }
     log.push_str("2026-01-01T00:00:00.0000000Z ##[error]Process completed with exit code 1.\n");
     (log, lines.len().div_ceil(12))
+}
+
+/// What the tool writes itself: headings, paragraphs, bold, code, the fix list,
+/// the evidence `<details>`, the footer's `<sub>`, its links, the truncation note,
+/// the struck-out ids of a resolved comment.
+const ALLOWED: &[&str] = &[
+    "h2",
+    "h3",
+    "p",
+    "strong",
+    "code",
+    "pre",
+    "ol",
+    "li",
+    "details",
+    "summary",
+    "sub",
+    "a",
+    "blockquote",
+    "del",
+    "br",
+];
+
+/// Renders each of `docs` with cmark-gfm (`tests/gfm.py`); fails, never skips,
+/// when python3 or the `cmarkgfm` package is missing.
+pub fn render_gfm(docs: &[String]) -> Vec<Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gfm.py");
+    let child =
+        Command::new("python3").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    let mut child = child.unwrap_or_else(|e| {
+        panic!("python3 is needed to render with cmark-gfm ({e}): install python3 and `pip install cmarkgfm`")
+    });
+    child.stdin.take().unwrap().write_all(serde_json::to_string(docs).unwrap().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "rendering with cmark-gfm failed; is the Python package installed (`pip install cmarkgfm`, as .ci/run does)?\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Everything GitHub would show of `doc` is the tool's own.
+pub fn assert_inert(doc: &str, found: &Value, links: &[&str], what: &str) {
+    let show = || format!("{what}\n--- markdown ---\n{doc}\n--- html ---\n{}", found["html"].as_str().unwrap());
+    for tag in found["tags"].as_array().unwrap() {
+        assert!(ALLOWED.contains(&tag.as_str().unwrap()), "element <{tag}> rendered: {}", show());
+    }
+    for href in found["hrefs"].as_array().unwrap() {
+        assert!(links.contains(&href.as_str().unwrap()), "a link the tool did not make ({href}): {}", show());
+    }
+    let comments = found["comments"].as_array().unwrap();
+    assert!(comments.len() <= 1, "HTML comments: {comments:?}: {}", show());
+    if let Some(c) = comments.first() {
+        assert!(doc.starts_with("<!-- npm-logdoc:v1 ") && doc.lines().next().unwrap().contains(c.as_str().unwrap()));
+    }
+    let text = found["text"].as_str().unwrap();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, w) in chars.windows(2).enumerate() {
+        let mention = w[0] == '@' && (w[1].is_ascii_alphanumeric() || w[1] == '-');
+        let issue = w[0] == '#' && w[1].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric());
+        assert!(
+            !mention && !issue,
+            "a mention or issue reference in the text ({}): {}",
+            w.iter().collect::<String>(),
+            show()
+        );
+    }
+    let lower = text.to_ascii_lowercase();
+    assert!(!lower.contains("gh-4"), "GH-45 reference: {}", show());
 }
