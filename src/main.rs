@@ -111,7 +111,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "npm-logdoc: error: {e}");
+            // Paths, entry names and job names in a message are text from outside:
+            // no control character reaches the terminal, no secret is shown.
+            let message = npm_logdoc::redact::shown_lines(&e.to_string());
+            let _ = writeln!(err, "npm-logdoc: error: {message}");
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -166,7 +166,8 @@ pub fn shown(s: &str) -> String {
 }
 
 /// A multi-line string safe to print: redacted, lines kept, no other controls.
-fn shown_lines(s: &str) -> String {
+/// For explanations and fixes (and multi-line error messages).
+pub fn shown_lines(s: &str) -> String {
     lines(&text(s)).into_owned()
 }
 
