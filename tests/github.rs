@@ -529,6 +529,32 @@ fn unauthorized_names_the_variable() {
 }
 
 #[test]
+fn a_github_com_token_is_not_sent_to_another_host_and_the_message_says_what_to_set() {
+    use clap::Parser;
+    use npm_logdoc::cli::{AnalyzeArgs, Cli, Command, Env};
+    let gh = GitHub::new();
+    gh.mount(Mock::given(method("GET")).respond_with(gh_error(404, "Not Found")));
+    // As the command line resolves a run URL on another host with GH_TOKEN set.
+    let env = Env { gh_token: Some("ghp_githubcomonly".into()), ..Env::default() };
+    let argv = ["npm-logdoc", "analyze", "https://ghe.corp/o/r/actions/runs/1"];
+    let Command::Analyze(args) = Cli::try_parse_from(argv).unwrap().command else { unreachable!() };
+    let args: AnalyzeArgs = args;
+    let mut run = args.resolve_with(&env, &|| None).unwrap().runs.remove(0);
+    assert!(run.settings.token.is_none());
+    // The same settings, pointed at the mock.
+    run.settings.api_url = gh.api_url();
+    run.settings.retries = 0;
+    let (code, text) = github_error(gh.analyze(run.settings, gh.target(JobPick::Failed)));
+    assert_eq!(code, exit::NOT_FOUND);
+    assert!(text.contains("GH_ENTERPRISE_TOKEN") && text.contains("ghe.corp"), "{text}");
+    let requests = gh.rt.block_on(gh.api.received_requests()).unwrap();
+    assert!(!requests.is_empty());
+    for r in requests {
+        assert!(r.headers.get("authorization").is_none(), "a token was sent: {:?}", r.headers);
+    }
+}
+
+#[test]
 fn forbidden_names_the_missing_permission() {
     let gh = GitHub::new();
     failed_release_run(&gh);

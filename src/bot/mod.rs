@@ -37,7 +37,8 @@ Examples:
   npm-logdoc comment 1234567890 --issue                   open or update the workflow's tracking issue
   npm-logdoc comment 1234567891 --issue                   a later successful run closes it
 
-The token (GH_TOKEN, else GITHUB_TOKEN) needs `actions: read` to read the logs and, to
+The token (GH_TOKEN, else GITHUB_TOKEN; GH_ENTERPRISE_TOKEN for another host, as for
+`analyze`) needs `actions: read` to read the logs and, to
 write, `pull-requests: write` (pull requests), `contents: write` (commit comments) or
 `issues: write` (--issue).";
 
