@@ -185,3 +185,85 @@ fn the_bundled_example_runs() {
     assert!(out.status.success());
     assert!(!ids(&out.stdout).is_empty(), "the example log should show a diagnosis");
 }
+
+/// Runs `cmd`, killing it (and failing) if it has not ended within 30 s: a source
+/// opened twice hangs on a FIFO.
+fn within_30s(mut cmd: Command) -> std::process::Output {
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("still running after 30 s (a source read twice?)");
+        }
+    }
+}
+
+/// A FIFO at `path` that a thread fills with `data` once, as `mkfifo` + a writer.
+fn fifo(path: &Path, data: Vec<u8>) -> std::thread::JoinHandle<()> {
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success(), "mkfifo");
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        // Blocks until the reader opens it; a second open would find no writer.
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
+            let _ = f.write_all(&data);
+        }
+    })
+}
+
+#[test]
+fn a_fifo_and_process_substitution_are_read_once_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = ids(&analyze(&[corpus(E422_LOG).to_str().unwrap()], None).stdout);
+    assert!(!expected.is_empty());
+    // A FIFO holding a log, then one holding a zip.
+    let log_fifo = dir.path().join("job.log");
+    let writer = fifo(&log_fifo, job_log());
+    let mut cmd = Command::new(BIN);
+    cmd.args(["analyze", "--format", "json"]).arg(&log_fifo);
+    let out = within_30s(cmd);
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out.stdout), expected);
+
+    let zip = {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("1_release.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(&job_log()).unwrap();
+        zip.finish().unwrap().into_inner()
+    };
+    let zip_fifo = dir.path().join("logs.zip");
+    let writer = fifo(&zip_fifo, zip);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["analyze", "--format", "json"]).arg(&zip_fifo);
+    let out = within_30s(cmd);
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out.stdout), expected);
+
+    // `analyze <(cat job.log)`: the same diagnosis, and every line counted.
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c").arg(format!("'{BIN}' analyze --format json <(cat '{}')", corpus(E422_LOG).display()));
+    let out = within_30s(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out.stdout), expected);
+    let file: serde_json::Value =
+        serde_json::from_slice(&analyze(&[corpus(E422_LOG).to_str().unwrap()], None).stdout).unwrap();
+    let piped: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(piped["jobs"][0]["lines"], file["jobs"][0]["lines"]);
+    // The same evidence (the job is named after /dev/fd/N, as any file after its name).
+    let lines = |v: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
+        v["diagnoses"][0]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["line"].clone(), e["text"].clone()))
+            .collect()
+    };
+    assert_eq!(lines(&piped), lines(&file));
+}

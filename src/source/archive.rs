@@ -211,7 +211,17 @@ impl<R: Read + Seek> Archive<R> {
 pub fn scan_zip(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
-    Archive::new(BufReader::new(file), &shown, limits)?.scan(matcher)
+    scan_zip_file(file, &shown, matcher, limits)
+}
+
+/// Scans a run-log zip already open (`shown` names it in messages).
+pub(crate) fn scan_zip_file(
+    file: File,
+    shown: &str,
+    matcher: &Matcher,
+    limits: &ArchiveLimits,
+) -> Result<Vec<JobScan>, SourceError> {
+    Archive::new(BufReader::new(file), shown, limits)?.scan(matcher)
 }
 
 /// Scans an unpacked archive, or any folder of `.txt` / `.log` job logs.

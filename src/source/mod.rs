@@ -7,7 +7,7 @@ mod archive;
 pub mod github;
 
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Read};
+use std::io::{self, BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::matcher::{JobScan, Matcher, ScanError};
@@ -92,15 +92,32 @@ pub fn scan_path(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Resu
     if meta.is_dir() {
         return scan_folder(path, matcher);
     }
-    let mut file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
+    // Opened once: a FIFO or `<(cmd)` can be read only once, so the sniffed bytes
+    // are read again from memory, never by reopening.
+    let unreadable = |e: io::Error| SourceError::Unreadable { path: shown.clone(), source: e };
+    let mut file = File::open(path).map_err(unreadable)?;
     let mut head = [0u8; 4];
-    let n = read_up_to(&mut file, &mut head).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
+    let n = read_up_to(&mut file, &mut head).map_err(unreadable)?;
     if is_zip(&head[..n]) {
-        drop(file);
-        return scan_zip(path, matcher, limits);
+        if meta.is_file() {
+            file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+            return archive::scan_zip_file(file, &shown, matcher, limits);
+        }
+        // A zip from a pipe: spooled to a temporary file (a zip is read from its
+        // end), under the archive's size cap.
+        let mut spool = tempfile::tempfile().map_err(unreadable)?;
+        spool.write_all(&head[..n]).map_err(unreadable)?;
+        let copied = io::copy(&mut (&mut file).take(limits.max_total_bytes), &mut spool).map_err(unreadable)?;
+        if copied >= limits.max_total_bytes {
+            return Err(SourceError::TooLarge {
+                path: shown,
+                reason: format!("the archive is over the {} MiB cap", limits.max_total_bytes >> 20),
+            });
+        }
+        spool.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+        return archive::scan_zip_file(spool, &shown, matcher, limits);
     }
-    let file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut reader = BufReader::with_capacity(64 * 1024, (&head[..n]).chain(file));
     scan_reader(&shown, Some(display_name(path)), &mut reader, matcher)
 }
 
