@@ -62,6 +62,8 @@ struct Store {
     page_size: usize,
     /// `GET /user` answers this login; `None`: 403, as for an Actions token.
     login: Option<String>,
+    /// GraphQL's `viewer` is refused too (else it answers the author's login).
+    viewer_refused: bool,
     /// Open pull requests headed by a commit.
     commit_pulls: BTreeMap<String, Vec<Value>>,
     forbid_writes: bool,
@@ -134,6 +136,13 @@ fn route(store: &Mutex<Store>, request: &Request) -> ResponseTemplate {
     let prefix = format!("/repos/{OWNER}/{REPO}");
     let p = request.url.path().to_string();
     let m = request.method.as_str().to_string();
+    if p == "/graphql" {
+        return if s.viewer_refused {
+            forbidden()
+        } else {
+            ResponseTemplate::new(200).set_body_json(json!({ "data": { "viewer": { "login": s.author()["login"] } } }))
+        };
+    }
     if p == "/user" {
         return match &s.login {
             Some(l) => ResponseTemplate::new(200).set_body_json(json!({ "login": l, "type": "User" })),
@@ -247,7 +256,7 @@ impl Fake {
         let store = Arc::new(Mutex::new(Store { base: api.uri(), page_size: 100, ..Store::default() }));
         let shared = Arc::clone(&store);
         rt.block_on(
-            Mock::given(path_regex(r"^/(user$|repos/[^/]+/[^/]+/(issues|commits|comments))"))
+            Mock::given(path_regex(r"^/(user$|graphql$|repos/[^/]+/[^/]+/(issues|commits|comments))"))
                 .respond_with(move |r: &Request| route(&shared, r))
                 .mount(&api),
         );
@@ -379,12 +388,13 @@ impl Fake {
         bot::comment(&config, &rules, &ArchiveLimits::default())
     }
 
-    /// Writes (POST, PATCH) received so far: `(method, path)`.
+    /// Writes (POST, PATCH) received so far: `(method, path)`. A GraphQL query
+    /// (`viewer`) is a POST that writes nothing.
     fn writes(&self) -> Vec<(String, String)> {
         let requests = self.rt.block_on(self.api.received_requests()).unwrap_or_default();
         requests
             .iter()
-            .filter(|r| r.method.as_str() != "GET")
+            .filter(|r| r.method.as_str() != "GET" && r.url.path() != "/graphql")
             .map(|r| (r.method.to_string(), r.url.path().to_string()))
             .collect()
     }
@@ -539,6 +549,70 @@ fn the_comment_is_found_across_pages_and_only_its_own_author_counts() {
     assert_eq!(thread.len(), 7);
     assert!(body_of(&thread[1]).ends_with("I copied the marker"), "a person's comment is never edited");
     assert!(body_of(&thread[3]).ends_with("\nci"), "another workflow's comment is left alone");
+}
+
+/// Another bot's comment that carries our marker, as a copy would.
+fn other_bots_copy(gh: &Fake, marker_line: &str) {
+    gh.with(|s| {
+        let thread = s.threads.get_mut(&format!("issue/{PR}")).unwrap();
+        thread.insert(
+            0,
+            json!({ "id": 9, "body": format!("{marker_line}\ncopied by another bot"),
+                    "user": { "login": "renovate[bot]", "type": "Bot" }, "html_url": "x" }),
+        );
+    });
+}
+
+#[test]
+fn an_actions_token_edits_only_what_its_own_account_wrote() {
+    let gh = Fake::new();
+    let (log, _) = e422();
+    let (other, _) = lockfile();
+    gh.failed(101, &[PR], &log);
+    gh.failed(103, &[PR], &other);
+    gh.comment(101, Mode::Auto).unwrap();
+    let ours = gh.thread(&format!("issue/{PR}"))[0].clone();
+    let marker_line = body_of(&ours).lines().next().unwrap().to_string();
+    other_bots_copy(&gh, &marker_line);
+    // GET /user is refused (403); GraphQL's viewer says github-actions[bot].
+    let out = gh.comment(103, Mode::Auto).unwrap();
+    assert_eq!(*only(&out), Done::Updated);
+    assert_eq!(gh.writes().last().unwrap().1, Fake::route(&format!("/issues/comments/{}", ours["id"])));
+    let thread = gh.thread(&format!("issue/{PR}"));
+    assert!(body_of(&thread[0]).ends_with("copied by another bot"), "another bot's comment is never edited");
+    assert!(gh.gets().iter().any(|g| g.starts_with("/user")));
+}
+
+#[test]
+fn when_github_will_not_say_who_the_token_is_nothing_is_edited() {
+    let gh = Fake::new();
+    let (log, _) = e422();
+    let (other, _) = lockfile();
+    gh.failed(101, &[PR], &log);
+    gh.failed(103, &[PR], &other);
+    gh.comment(101, Mode::Auto).unwrap();
+    let marker_line = body_of(&gh.thread(&format!("issue/{PR}"))[0]).lines().next().unwrap().to_string();
+    other_bots_copy(&gh, &marker_line);
+    gh.with(|s| s.viewer_refused = true);
+    let writes_before = gh.writes().len();
+    // The same diagnosis again: a bot's comment shows it already, nothing is written.
+    let out = gh.comment(101, Mode::Auto).unwrap();
+    assert_eq!(*only(&out), Done::Unchanged);
+    assert!(out.render().contains("no existing comment is edited"), "{}", out.render());
+    assert_eq!(gh.writes().len(), writes_before);
+    // Another diagnosis: a new comment; neither earlier one is touched.
+    let out = gh.comment(103, Mode::Auto).unwrap();
+    assert_eq!(*only(&out), Done::Created);
+    let writes = gh.writes();
+    assert_eq!(writes.len(), writes_before + 1);
+    assert_eq!(writes.last().unwrap().0, "POST");
+    let thread = gh.thread(&format!("issue/{PR}"));
+    assert!(body_of(&thread[0]).ends_with("copied by another bot"));
+    // A success resolves nothing it cannot prove is its own.
+    gh.succeeded(104, &[PR], SHA);
+    let out = gh.comment(104, Mode::Auto).unwrap();
+    assert_eq!(*only(&out), Done::NothingToResolve);
+    assert_eq!(gh.writes().len(), writes_before + 1);
 }
 
 #[test]

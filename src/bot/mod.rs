@@ -369,6 +369,9 @@ async fn pull_requests(api: &Api<'_>, meta: &Run) -> Result<Vec<u64>, crate::Err
 }
 
 /// The first post at a place that is the bot's own for this workflow.
+/// The note when GitHub will not say whose token it is.
+const UNKNOWN_ME: &str = "GitHub would not say which account the token belongs to (GET /user and GraphQL's viewer were refused), so no existing comment is edited: a failure is posted as a new comment unless a bot's comment already shows the same diagnosis";
+
 fn ours<'p>(posts: &'p [Post], me: &Me, marker: &Marker) -> Vec<(&'p Post, Marker)> {
     posts.iter().filter(|p| me.wrote(p)).filter_map(|p| marker.same_workflow(&p.body).map(|m| (p, m))).collect()
 }
@@ -406,10 +409,27 @@ async fn report_failure(
         return Ok(());
     }
     let me = api.me().await?;
+    if me == Me::Unknown {
+        outcome.note = Some(UNKNOWN_ME.into());
+    }
     for place in places {
         let posts = api.list(&place).await?;
         let found = ours(&posts, &me, marker);
+        // Not knowing who we are, we edit nothing, but do not post the same
+        // diagnosis twice: a bot's post showing it already is left as it is.
+        let shown_by_a_bot = || {
+            posts.iter().find(|p| {
+                let bot = p.author.kind.as_deref() == Some("Bot") || p.author.login.ends_with("[bot]");
+                bot && marker
+                    .same_workflow(&p.body)
+                    .is_some_and(|m| m.state == State::Failing && m.fingerprint == marker.fingerprint)
+            })
+        };
         let posted = match found.first() {
+            None if me == Me::Unknown && shown_by_a_bot().is_some() => {
+                let url = shown_by_a_bot().and_then(|p| p.url.clone());
+                Posted { place, done: Done::Unchanged, url, body: None }
+            }
             Some((post, old))
                 if old.state == State::Failing && (old.fingerprint == marker.fingerprint || post.body == text) =>
             {
@@ -451,6 +471,9 @@ async fn resolve(
         return Ok(());
     }
     let me = api.me().await?;
+    if me == Me::Unknown {
+        outcome.note = Some(UNKNOWN_ME.into());
+    }
     for place in places {
         let posts = api.list(&place).await?;
         let found = ours(&posts, &me, marker);
