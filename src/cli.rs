@@ -155,6 +155,7 @@ pub struct Env {
     pub columns: Option<u16>,
     pub stdout_tty: bool,
     pub stderr_tty: bool,
+    pub stdin_tty: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -174,6 +175,7 @@ impl Env {
             columns: var("COLUMNS").and_then(|c| c.trim().parse().ok()),
             stdout_tty: std::io::stdout().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
+            stdin_tty: std::io::stdin().is_terminal(),
         }
     }
 
@@ -277,6 +279,10 @@ impl AnalyzeArgs {
         }
         if sources.is_empty() && run_refs.is_empty() && !self.example {
             sources.push(Source::Stdin);
+        }
+        if env.stdin_tty && sources.contains(&Source::Stdin) {
+            // Nothing to read but a person's keyboard: the command line lacks its source.
+            return Err(usage(crate::source::SourceError::StdinIsTerminal.to_string()));
         }
         if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
             return Err(usage("standard input (`-`) can be given once".into()));

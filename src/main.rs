@@ -49,9 +49,20 @@ fn run(cli: Cli) -> Result<i32, Error> {
             if config.format == Format::Github {
                 if let Some(path) = &config.step_summary {
                     let body = render::render(&report, Format::Markdown, &cx);
-                    let mut f =
-                        std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(Error::Output)?;
-                    f.write_all(body.as_bytes()).map_err(Error::Output)?;
+                    let written = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .and_then(|mut f| f.write_all(body.as_bytes()));
+                    // The annotations are out already: a summary that cannot be
+                    // written is worth a warning, not a failed step.
+                    if let Err(e) = written {
+                        let path = npm_logdoc::redact::shown(&path.display().to_string());
+                        let _ = writeln!(
+                            std::io::stderr().lock(),
+                            "npm-logdoc: warning: cannot append the report to GITHUB_STEP_SUMMARY ({path}): {e}"
+                        );
+                    }
                 }
             }
             Ok(exit::OK)
@@ -105,7 +116,38 @@ fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
+/// Whether standard output was open when the process started. A closed one
+/// (`>&-`) is not seen as closed: Rust's runtime puts `/dev/null` there, opened
+/// read-write, so the report would vanish with exit 0. A shell's `>/dev/null`
+/// opens it write-only, and is left alone.
+#[cfg(target_os = "linux")]
+fn stdout_is_open() -> bool {
+    let is_null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|p| p == std::path::Path::new("/dev/null"));
+    if !is_null {
+        return true;
+    }
+    let flags = std::fs::read_to_string("/proc/self/fdinfo/1").ok().and_then(|info| {
+        info.lines().find_map(|l| l.strip_prefix("flags:")).and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+    });
+    // O_ACCMODE == O_RDWR
+    !matches!(flags, Some(f) if f & 0o3 == 0o2)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stdout_is_open() -> bool {
+    true
+}
+
 fn main() -> ExitCode {
+    // Checked before anything is opened: a file opened now could take the free
+    // descriptor 1.
+    if !stdout_is_open() {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "npm-logdoc: error: standard output is closed, so the report has nowhere to go (redirect it to a file or a pipe)"
+        );
+        return ExitCode::from(npm_logdoc::error::exit::FAILURE as u8);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
