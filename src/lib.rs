@@ -18,6 +18,7 @@ pub mod pattern;
 pub mod redact;
 pub mod render;
 pub mod source;
+pub mod walk;
 
 pub use diagnose::{Diagnosis, Evidence, Report};
 pub use error::Error;
