@@ -38,12 +38,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Analyze(args) => {
             let config = args.resolve()?;
             let rules = rules(&config.pattern_dirs, false)?;
-            let Analysis { report, run_url, job_urls } = if config.example {
+            let Analysis { report, run_url, job_urls, notes } = if config.example {
                 let report = analyze_text("release", npm_logdoc::EXAMPLE_LOG, &rules);
-                Analysis { report, run_url: None, job_urls: Vec::new() }
+                Analysis { report, run_url: None, job_urls: Vec::new(), notes: Vec::new() }
             } else {
                 analyze(&config.sources, &config.runs, config.progress, &rules, &ArchiveLimits::default())?
             };
+            for note in &notes {
+                let _ = writeln!(std::io::stderr().lock(), "npm-logdoc: note: {}", npm_logdoc::redact::shown(note));
+            }
             let cx = render::Context { width: config.width, run_url, job_urls };
             write_out(&render::render(&report, config.format, &cx))?;
             if config.format == Format::Github {

@@ -267,3 +267,40 @@ fn a_fifo_and_process_substitution_are_read_once_whole() {
     };
     assert_eq!(lines(&piped), lines(&file));
 }
+
+#[test]
+fn a_binary_entry_is_skipped_with_a_note_and_the_rest_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = ids(&analyze(&[corpus(E422_LOG).to_str().unwrap()], None).stdout);
+    let binary: Vec<u8> = (0u8..=255).cycle().take(20_000).collect();
+    let zip_of = |entries: &[(&str, &[u8])]| {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    };
+    let log = job_log();
+    let mixed = dir.path().join("mixed.zip");
+    std::fs::write(&mixed, zip_of(&[("1_build.txt", &binary), ("2_release.txt", &log)])).unwrap();
+    // The same as an unpacked folder.
+    let folder = dir.path().join("logs");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("1_build.txt"), &binary).unwrap();
+    std::fs::write(folder.join("2_release.txt"), &log).unwrap();
+    for source in [&mixed, &folder] {
+        let out = analyze(&[source.to_str().unwrap()], None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(ids(&out.stdout), expected);
+        assert!(stderr.contains("note:") && stderr.contains("1_build.txt") && stderr.contains("skipped"), "{stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["jobs"].as_array().unwrap().len(), 1, "only the readable job");
+    }
+    // Nothing but binary entries: still an input error.
+    let only = dir.path().join("only.zip");
+    std::fs::write(&only, zip_of(&[("1_build.txt", &binary)])).unwrap();
+    let out = analyze(&[only.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+}

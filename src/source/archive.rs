@@ -191,19 +191,42 @@ impl<R: Read + Seek> Archive<R> {
     }
 
     /// Scans every job: step files when a job has them, else its whole-job file.
-    pub fn scan(mut self, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+    pub fn scan(self, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+        self.scan_noting(matcher, &mut Vec::new())
+    }
+
+    /// [`Archive::scan`], skipping a binary entry with a note in `notes` (the rest
+    /// is analysed); only an archive whose every entry is binary is an error.
+    pub fn scan_noting(mut self, matcher: &Matcher, notes: &mut Vec<String>) -> Result<Vec<JobScan>, SourceError> {
         let plan = self.layout.plan();
         let mut scans = Vec::new();
+        let mut skipped = None;
         for (job, segments) in plan {
             let mut scanner = matcher.job(Some(job.clone()), format!("{}:{job}", self.shown));
+            let mut fed = 0;
             for (step, entry) in segments {
                 let origin = format!("{}:{entry}", self.shown);
                 let mut reader = self.entry(&entry)?;
-                scanner.feed(step.as_deref(), &mut reader).map_err(|e| SourceError::from_scan(&origin, e))?;
+                match scanner.feed(step.as_deref(), &mut reader) {
+                    Ok(()) => fed += 1,
+                    Err(e @ crate::matcher::ScanError::Binary) => {
+                        notes.push(format!("{origin}: skipped, {e}"));
+                        skipped.get_or_insert_with(|| SourceError::from_scan(&origin, e));
+                    }
+                    Err(e) => return Err(SourceError::from_scan(&origin, e)),
+                }
             }
-            scans.extend(scanner.finish());
+            if fed > 0 {
+                scans.extend(scanner.finish());
+            }
         }
-        Ok(scans)
+        match skipped {
+            Some(e) if scans.is_empty() => {
+                notes.clear();
+                Err(e)
+            }
+            _ => Ok(scans),
+        }
     }
 }
 
@@ -211,21 +234,32 @@ impl<R: Read + Seek> Archive<R> {
 pub fn scan_zip(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
-    scan_zip_file(file, &shown, matcher, limits)
+    scan_zip_file(file, &shown, matcher, limits, &mut Vec::new())
 }
 
-/// Scans a run-log zip already open (`shown` names it in messages).
+/// Scans a run-log zip already open (`shown` names it in messages); binary
+/// entries are skipped with a note.
 pub(crate) fn scan_zip_file(
     file: File,
     shown: &str,
     matcher: &Matcher,
     limits: &ArchiveLimits,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<JobScan>, SourceError> {
-    Archive::new(BufReader::new(file), shown, limits)?.scan(matcher)
+    Archive::new(BufReader::new(file), shown, limits)?.scan_noting(matcher, notes)
 }
 
 /// Scans an unpacked archive, or any folder of `.txt` / `.log` job logs.
 pub fn scan_folder(dir: &Path, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+    scan_folder_noting(dir, matcher, &mut Vec::new())
+}
+
+/// [`scan_folder`], skipping a binary file with a note (as [`Archive::scan_noting`]).
+pub(crate) fn scan_folder_noting(
+    dir: &Path,
+    matcher: &Matcher,
+    notes: &mut Vec<String>,
+) -> Result<Vec<JobScan>, SourceError> {
     let shown = dir.display().to_string();
     let unreadable = |e: io::Error| SourceError::Unreadable { path: shown.clone(), source: e };
     let mut paths = Vec::new();
@@ -250,20 +284,35 @@ pub fn scan_folder(dir: &Path, matcher: &Matcher) -> Result<Vec<JobScan>, Source
         return Err(SourceError::EmptyFolder { path: shown });
     }
     let mut scans = Vec::new();
+    let mut skipped = None;
     for (job, segments) in plan {
         let mut scanner = matcher.job(Some(job.clone()), format!("{shown}/{job}"));
+        let mut fed = 0;
         for (step, rel) in segments {
             let full = dir.join(&rel);
-            let file = File::open(&full)
-                .map_err(|e| SourceError::Unreadable { path: full.display().to_string(), source: e })?;
+            let origin = full.display().to_string();
+            let file = File::open(&full).map_err(|e| SourceError::Unreadable { path: origin.clone(), source: e })?;
             let mut reader = BufReader::with_capacity(64 * 1024, file);
-            scanner
-                .feed(step.as_deref(), &mut reader)
-                .map_err(|e| SourceError::from_scan(&full.display().to_string(), e))?;
+            match scanner.feed(step.as_deref(), &mut reader) {
+                Ok(()) => fed += 1,
+                Err(e @ crate::matcher::ScanError::Binary) => {
+                    notes.push(format!("{origin}: skipped, {e}"));
+                    skipped.get_or_insert_with(|| SourceError::from_scan(&origin, e));
+                }
+                Err(e) => return Err(SourceError::from_scan(&origin, e)),
+            }
         }
-        scans.extend(scanner.finish());
+        if fed > 0 {
+            scans.extend(scanner.finish());
+        }
     }
-    Ok(scans)
+    match skipped {
+        Some(e) if scans.is_empty() => {
+            notes.clear();
+            Err(e)
+        }
+        _ => Ok(scans),
+    }
 }
 
 #[cfg(test)]

@@ -69,6 +69,17 @@ fn display_name(path: &Path) -> String {
 
 /// Scans one local source into jobs.
 pub fn scan(source: &Source, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
+    scan_noting(source, matcher, limits, &mut Vec::new())
+}
+
+/// [`scan`], with what was skipped said in `notes` (a binary entry of an archive
+/// or a binary file of a folder; the rest is analysed).
+pub fn scan_noting(
+    source: &Source,
+    matcher: &Matcher,
+    limits: &ArchiveLimits,
+    notes: &mut Vec<String>,
+) -> Result<Vec<JobScan>, SourceError> {
     match source {
         Source::Stdin => {
             let stdin = io::stdin();
@@ -78,19 +89,28 @@ pub fn scan(source: &Source, matcher: &Matcher, limits: &ArchiveLimits) -> Resul
             let mut lock = stdin.lock();
             scan_reader("stdin", None, &mut lock, matcher)
         }
-        Source::Path(path) => scan_path(path, matcher, limits),
+        Source::Path(path) => scan_path_noting(path, matcher, limits, notes),
     }
 }
 
 /// Scans a file (plain or zip) or a folder.
 pub fn scan_path(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
+    scan_path_noting(path, matcher, limits, &mut Vec::new())
+}
+
+fn scan_path_noting(
+    path: &Path,
+    matcher: &Matcher,
+    limits: &ArchiveLimits,
+    notes: &mut Vec<String>,
+) -> Result<Vec<JobScan>, SourceError> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => SourceError::NotFound { path: shown.clone() },
         _ => SourceError::Unreadable { path: shown.clone(), source: e },
     })?;
     if meta.is_dir() {
-        return scan_folder(path, matcher);
+        return archive::scan_folder_noting(path, matcher, notes);
     }
     // Opened once: a FIFO or `<(cmd)` can be read only once, so the sniffed bytes
     // are read again from memory, never by reopening.
@@ -101,7 +121,7 @@ pub fn scan_path(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Resu
     if is_zip(&head[..n]) {
         if meta.is_file() {
             file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-            return archive::scan_zip_file(file, &shown, matcher, limits);
+            return archive::scan_zip_file(file, &shown, matcher, limits, notes);
         }
         // A zip from a pipe: spooled to a temporary file (a zip is read from its
         // end), under the archive's size cap.
@@ -115,7 +135,7 @@ pub fn scan_path(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Resu
             });
         }
         spool.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-        return archive::scan_zip_file(spool, &shown, matcher, limits);
+        return archive::scan_zip_file(spool, &shown, matcher, limits, notes);
     }
     let mut reader = BufReader::with_capacity(64 * 1024, (&head[..n]).chain(file));
     scan_reader(&shown, Some(display_name(path)), &mut reader, matcher)
