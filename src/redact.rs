@@ -162,13 +162,14 @@ pub fn lines(text: &str) -> Cow<'_, str> {
 /// A one-line string safe to print: redacted, no control characters. For names
 /// and excerpts (and error messages on standard error).
 pub fn shown(s: &str) -> String {
-    line(&text(s)).into_owned()
+    // Controls go first: a token split by one must be whole when it is looked for.
+    text(&line(s)).into_owned()
 }
 
 /// A multi-line string safe to print: redacted, lines kept, no other controls.
 /// For explanations and fixes (and multi-line error messages).
 pub fn shown_lines(s: &str) -> String {
-    lines(&text(s)).into_owned()
+    text(&lines(s)).into_owned()
 }
 
 fn evidence(e: &mut Evidence) {

@@ -50,6 +50,8 @@ fn what_surrounds_a_secret_is_kept() {
     );
     assert_eq!(redact::text("%3Dnpm_Q7rT2vX9bN4mK8pL1sD6fG3hJ5wE0yUaZcVi%26x"), "%3D[REDACTED]%26x");
     assert_eq!(redact::text("トークンはghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8です"), "トークンは[REDACTED]です");
+    // A token split by control characters is whole once they are gone, and masked.
+    assert_eq!(redact::shown("x npm_Q7rT2vX9bN4mK8\x07pL1sD6fG3hJ5wE0yUaZcVi\x1b y"), "x [REDACTED] y");
     // Placeholders, masks and prose stay.
     for kept in [
         "https://x-access-token:${GITHUB_TOKEN}@github.com/o/r",

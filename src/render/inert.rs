@@ -21,7 +21,10 @@ const ZWSP: char = '\u{200B}';
 /// autolink used to swallow a raw span's backticks). Secrets are redacted here
 /// too, for text that did not come through a report (job links, workflow names).
 pub fn markdown(text: &str) -> String {
-    let text = crate::redact::text(text);
+    // Control characters go before anything is looked for: dropped later, they
+    // would join `:/\x14/` into `://` after the check.
+    let text = crate::redact::lines(text);
+    let text = crate::redact::text(&text);
     let mut out = String::with_capacity(text.len() + text.len() / 8 + 8);
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
@@ -205,6 +208,14 @@ mod tests {
         assert_eq!(markdown("`a\n<!-- x`"), "\\`a\n&lt;!-- x\\`");
         assert_eq!(markdown("``"), "\\`\\`");
         assert_eq!(markdown("```js"), "\\`\\`\\`js");
+    }
+
+    #[test]
+    fn control_characters_cannot_assemble_what_was_checked_for() {
+        let s = markdown("https:/\x14/x.example w\x14ww.y.example @\x07o npm_\x07Q7rT2vX9bN4mK8pL1sD6fG3hJ5wE0yUaZcVi");
+        for bad in ["://", "www.", "@o", "Q7rT2vX9bN"] {
+            assert!(!s.contains(bad), "{bad} in {s:?}");
+        }
     }
 
     #[test]
