@@ -360,7 +360,7 @@ impl GitHub {
         let has_token = self.has_token();
         let what = what.to_string();
         let repo = repo.to_string();
-        let set = self.settings.token_vars.clone();
+        let set: Box<str> = self.settings.token_vars.as_str().into();
         if let Some(limited) = rate_limit(status, &parts.headers, &message, has_token, &set) {
             return Err(Failure::Fatal(limited));
         }
@@ -517,7 +517,7 @@ fn rate_limit(
         return None;
     }
     let reset = header(headers, "x-ratelimit-reset").and_then(|v| v.trim().parse().ok());
-    Some(GitHubError::RateLimited { reset, retry_after, has_token, set: set.to_string() })
+    Some(GitHubError::RateLimited { reset, retry_after, has_token, set: set.into() })
 }
 
 /// The innermost cause of a transport error ("Connection refused (os error 111)").

@@ -11,7 +11,7 @@ const PERMISSIONS: &str = "a fine-grained token needs Actions: read and Metadata
 pub enum GitHubError {
     /// 401: the token was refused.
     #[error("{}", unauthorized(token_var.as_deref(), message, set))]
-    Unauthorized { token_var: Option<String>, message: String, set: String },
+    Unauthorized { token_var: Option<String>, message: String, set: Box<str> },
 
     /// The token cannot be sent at all (a newline or space inside it).
     #[error(
@@ -21,11 +21,11 @@ pub enum GitHubError {
 
     /// 403 that is not a rate limit: a permission is missing.
     #[error("{}", forbidden(what, repo, message, accepted.as_deref(), *has_token, set))]
-    Forbidden { what: String, repo: String, message: String, accepted: Option<String>, has_token: bool, set: String },
+    Forbidden { what: String, repo: String, message: String, accepted: Option<String>, has_token: bool, set: Box<str> },
 
     /// 404: the run, the job or the repository is not there, or not visible.
     #[error("{}", not_found(what, repo, *has_token, *repo_visible, set))]
-    NotFound { what: String, repo: String, has_token: bool, repo_visible: Option<bool>, set: String },
+    NotFound { what: String, repo: String, has_token: bool, repo_visible: Option<bool>, set: Box<str> },
 
     /// 410: the logs were deleted (retention).
     #[error(
@@ -35,7 +35,7 @@ pub enum GitHubError {
 
     /// 403/429 with the rate limit exhausted.
     #[error("{}", rate_limited(*reset, *retry_after, *has_token, set))]
-    RateLimited { reset: Option<i64>, retry_after: Option<u64>, has_token: bool, set: String },
+    RateLimited { reset: Option<i64>, retry_after: Option<u64>, has_token: bool, set: Box<str> },
 
     /// No answer: refused connection, DNS, TLS, timeout, reset.
     #[error(
