@@ -246,7 +246,8 @@ impl Outcome {
     /// line the Actions runner would take for a workflow command (the action's dry
     /// run prints them in a step).
     pub fn render(&self) -> String {
-        crate::render::inert::commands(&self.lines(), false)
+        // URLs and notes come from GitHub: no control character reaches the terminal.
+        crate::render::inert::commands(&crate::redact::lines(&self.lines()), false)
     }
 
     fn lines(&self) -> String {
