@@ -304,3 +304,36 @@ fn a_binary_entry_is_skipped_with_a_note_and_the_rest_analysed() {
     let out = analyze(&[only.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn logs_that_are_still_logs_a_nul_utf16_and_cr_only_line_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = job_log();
+    let file = analyze(&[corpus(E422_LOG).to_str().unwrap()], None);
+    let expected = ids(&file.stdout);
+    let file: serde_json::Value = serde_json::from_slice(&file.stdout).unwrap();
+    let text = String::from_utf8(log.clone()).unwrap();
+    let mut nul = log.clone();
+    nul.insert(100, 0);
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let cr_only = text.replace("\r\n", "\n").replace('\n', "\r").into_bytes();
+    for (name, data, note) in [
+        ("nul.log", nul, "NUL byte"),
+        ("utf16.log", utf16, "decoded as UTF-16 LE"),
+        ("cr.log", cr_only, "each CR ends a line"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &data).unwrap();
+        let out = analyze(&[path.to_str().unwrap()], None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+        assert_eq!(ids(&out.stdout), expected, "{name}");
+        assert!(stderr.contains(note), "{name}: says so: {stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["jobs"][0]["lines"], file["jobs"][0]["lines"], "{name}");
+        // The same from standard input.
+        let out = analyze(&["-"], Some(&data));
+        assert_eq!(ids(&out.stdout), expected, "{name} on stdin");
+    }
+}

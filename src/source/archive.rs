@@ -206,14 +206,13 @@ impl<R: Read + Seek> Archive<R> {
             let mut fed = 0;
             for (step, entry) in segments {
                 let origin = format!("{}:{entry}", self.shown);
-                let mut reader = self.entry(&entry)?;
-                match scanner.feed(step.as_deref(), &mut reader) {
-                    Ok(()) => fed += 1,
-                    Err(e @ crate::matcher::ScanError::Binary) => {
-                        notes.push(format!("{origin}: skipped, {e}"));
-                        skipped.get_or_insert_with(|| SourceError::from_scan(&origin, e));
+                let reader = self.entry(&entry)?;
+                match feed(&mut scanner, step.as_deref(), reader, &origin, notes)? {
+                    Some(what) => {
+                        notes.push(format!("{origin}: skipped, {what}"));
+                        skipped.get_or_insert_with(|| SourceError::Binary { path: origin.clone(), what });
                     }
-                    Err(e) => return Err(SourceError::from_scan(&origin, e)),
+                    None => fed += 1,
                 }
             }
             if fed > 0 {
@@ -227,6 +226,29 @@ impl<R: Read + Seek> Archive<R> {
             }
             _ => Ok(scans),
         }
+    }
+}
+
+/// Feeds one entry or file, read as [`sniff::text`] decides; `Some(what)` when
+/// it is binary (and nothing was fed).
+fn feed(
+    scanner: &mut crate::matcher::JobScanner<'_>,
+    step: Option<&str>,
+    reader: impl Read,
+    origin: &str,
+    notes: &mut Vec<String>,
+) -> Result<Option<String>, SourceError> {
+    let mut text = match super::sniff::text(Vec::new(), reader, origin, notes) {
+        Ok(text) => text,
+        Err(super::sniff::NotText::Binary(what)) => return Ok(Some(what)),
+        Err(super::sniff::NotText::Io(source)) => {
+            return Err(SourceError::Unreadable { path: origin.to_string(), source });
+        }
+    };
+    match scanner.feed(step, &mut text) {
+        Ok(()) => Ok(None),
+        Err(e @ crate::matcher::ScanError::Binary) => Ok(Some(e.to_string())),
+        Err(e) => Err(SourceError::from_scan(origin, e)),
     }
 }
 
@@ -292,14 +314,12 @@ pub(crate) fn scan_folder_noting(
             let full = dir.join(&rel);
             let origin = full.display().to_string();
             let file = File::open(&full).map_err(|e| SourceError::Unreadable { path: origin.clone(), source: e })?;
-            let mut reader = BufReader::with_capacity(64 * 1024, file);
-            match scanner.feed(step.as_deref(), &mut reader) {
-                Ok(()) => fed += 1,
-                Err(e @ crate::matcher::ScanError::Binary) => {
-                    notes.push(format!("{origin}: skipped, {e}"));
-                    skipped.get_or_insert_with(|| SourceError::from_scan(&origin, e));
+            match feed(&mut scanner, step.as_deref(), file, &origin, notes)? {
+                Some(what) => {
+                    notes.push(format!("{origin}: skipped, {what}"));
+                    skipped.get_or_insert_with(|| SourceError::Binary { path: origin.clone(), what });
                 }
-                Err(e) => return Err(SourceError::from_scan(&origin, e)),
+                None => fed += 1,
             }
         }
         if fed > 0 {

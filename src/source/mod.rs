@@ -5,9 +5,10 @@
 
 mod archive;
 pub mod github;
+mod sniff;
 
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::matcher::{JobScan, Matcher, ScanError};
@@ -58,6 +59,13 @@ impl SourceError {
     }
 }
 
+fn not_text(path: &str, e: sniff::NotText) -> SourceError {
+    match e {
+        sniff::NotText::Io(source) => SourceError::Unreadable { path: path.to_string(), source },
+        sniff::NotText::Binary(what) => SourceError::Binary { path: path.to_string(), what },
+    }
+}
+
 /// Whether the bytes start like a zip archive.
 fn is_zip(head: &[u8]) -> bool {
     head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
@@ -86,8 +94,8 @@ pub fn scan_noting(
             if stdin.is_terminal() {
                 return Err(SourceError::StdinIsTerminal);
             }
-            let mut lock = stdin.lock();
-            scan_reader("stdin", None, &mut lock, matcher)
+            let mut text = sniff::text(Vec::new(), stdin.lock(), "stdin", notes).map_err(|e| not_text("stdin", e))?;
+            scan_reader("stdin", None, &mut text, matcher)
         }
         Source::Path(path) => scan_path_noting(path, matcher, limits, notes),
     }
@@ -116,9 +124,10 @@ fn scan_path_noting(
     // are read again from memory, never by reopening.
     let unreadable = |e: io::Error| SourceError::Unreadable { path: shown.clone(), source: e };
     let mut file = File::open(path).map_err(unreadable)?;
-    let mut head = [0u8; 4];
+    let mut head = vec![0u8; sniff::HEAD];
     let n = read_up_to(&mut file, &mut head).map_err(unreadable)?;
-    if is_zip(&head[..n]) {
+    head.truncate(n);
+    if is_zip(&head) {
         if meta.is_file() {
             file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
             return archive::scan_zip_file(file, &shown, matcher, limits, notes);
@@ -126,7 +135,7 @@ fn scan_path_noting(
         // A zip from a pipe: spooled to a temporary file (a zip is read from its
         // end), under the archive's size cap.
         let mut spool = tempfile::tempfile().map_err(unreadable)?;
-        spool.write_all(&head[..n]).map_err(unreadable)?;
+        spool.write_all(&head).map_err(unreadable)?;
         let copied = io::copy(&mut (&mut file).take(limits.max_total_bytes), &mut spool).map_err(unreadable)?;
         if copied >= limits.max_total_bytes {
             return Err(SourceError::TooLarge {
@@ -137,8 +146,8 @@ fn scan_path_noting(
         spool.seek(SeekFrom::Start(0)).map_err(unreadable)?;
         return archive::scan_zip_file(spool, &shown, matcher, limits, notes);
     }
-    let mut reader = BufReader::with_capacity(64 * 1024, (&head[..n]).chain(file));
-    scan_reader(&shown, Some(display_name(path)), &mut reader, matcher)
+    let mut text = sniff::text(head, file, &shown, notes).map_err(|e| not_text(&shown, e))?;
+    scan_reader(&shown, Some(display_name(path)), &mut text, matcher)
 }
 
 fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
