@@ -337,3 +337,17 @@ fn logs_that_are_still_logs_a_nul_utf16_and_cr_only_line_ends() {
         assert_eq!(ids(&out.stdout), expected, "{name} on stdin");
     }
 }
+
+#[test]
+fn a_last_line_without_its_newline_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = job_log();
+    let lines = log.iter().filter(|b| **b == b'\n').count();
+    let cut = dir.path().join("cut.log");
+    std::fs::write(&cut, &log[..log.len() - 1]).unwrap();
+    assert_eq!(log.last(), Some(&b'\n'));
+    for out in [analyze(&[cut.to_str().unwrap()], None), analyze(&["-"], Some(&log[..log.len() - 1]))] {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["jobs"][0]["lines"], lines, "{v}");
+    }
+}

@@ -94,6 +94,7 @@ pub(crate) fn text<R: Read>(
         odd_byte: None,
         high_surrogate: None,
         pending_cr: false,
+        last: None,
         eof: false,
     })
 }
@@ -132,12 +133,17 @@ pub(crate) struct TextReader<R> {
     high_surrogate: Option<u16>,
     /// A CR whose LF (CR LF) may come next.
     pending_cr: bool,
+    /// The last byte handed on, so a last line without LF can be ended.
+    last: Option<u8>,
     eof: bool,
 }
 
 impl<R: Read> TextReader<R> {
     /// Converts the next raw bytes into `out`; false at the end.
     fn fill(&mut self) -> io::Result<bool> {
+        if let Some(&b) = self.out.last() {
+            self.last = Some(b);
+        }
         self.out.clear();
         self.out_pos = 0;
         while self.out.is_empty() {
@@ -184,6 +190,12 @@ impl<R: Read> TextReader<R> {
         if std::mem::take(&mut self.pending_cr) {
             self.out.push(b'\n');
         }
+        // A last line without its LF is a line all the same (`"lines"` counts it).
+        let last = self.out.last().copied().or(self.last);
+        if last.is_some_and(|b| b != b'\n') {
+            self.out.push(b'\n');
+        }
+        self.last = Some(b'\n');
         !self.out.is_empty()
     }
 
@@ -309,7 +321,7 @@ mod tests {
         // Cut in the middle of a surrogate pair and of a unit.
         let mut cut = utf16("a𝄞", true);
         cut.truncate(cut.len() - 1);
-        assert_eq!(read(&cut).0.unwrap(), "\u{FEFF}a\u{FFFD}");
+        assert_eq!(read(&cut).0.unwrap(), "\u{FEFF}a\u{FFFD}\n");
     }
 
     #[test]
@@ -320,6 +332,14 @@ mod tests {
         let (text, notes) = read(b"one\r\ntwo\rstill two\n");
         assert_eq!(text.unwrap(), "one\r\ntwo\rstill two\n");
         assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn a_last_line_without_lf_is_ended() {
+        assert_eq!(read(b"one\ntwo").0.unwrap(), "one\ntwo\n");
+        assert_eq!(read(b"").0.unwrap(), "");
+        let long = b"x".repeat(200_000);
+        assert_eq!(read(&long).0.unwrap().len(), 200_001);
     }
 
     #[test]
