@@ -123,6 +123,10 @@ pub struct AnalyzeArgs {
     /// Analyse the bundled example log.
     #[arg(long, conflicts_with = "sources")]
     pub example: bool,
+    /// After the report, show for each cause the evidence that counted for and
+    /// against it (its prior and weights) and what it folded in.
+    #[arg(long)]
+    pub why: bool,
 }
 
 /// Everything `analyze` needs, resolved.
@@ -135,6 +139,7 @@ pub struct Config {
     /// Show download progress on standard error (it is a terminal).
     pub progress: bool,
     pub example: bool,
+    pub why: bool,
     pub format: Format,
     pub pattern_dirs: Vec<PathBuf>,
     pub width: Option<u16>,
@@ -303,6 +308,7 @@ impl AnalyzeArgs {
             runs,
             progress: env.stderr_tty,
             example: self.example,
+            why: self.why,
             format,
             pattern_dirs: self.patterns.dirs,
             width,

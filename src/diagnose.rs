@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::matcher::{JobScan, Matcher};
-use crate::pattern::{Confidence, Rule, RuleSet, template};
+use crate::pattern::{Confidence, Rule, RuleSet, When, template};
 
 /// Most evidence lines per diagnosis.
 const EVIDENCE_MAX: usize = 12;
@@ -22,7 +22,20 @@ pub struct Evidence {
     pub job: String,
     pub step: String,
     pub line: u64,
+    /// The last line of a message joined from several lines (a hard wrap, npm's
+    /// repeated `npm error 404` block); `None` for a single line.
+    pub end_line: Option<u64>,
     pub text: String,
+}
+
+impl Evidence {
+    /// `12`, or `12-14` for a message joined from several lines.
+    pub fn lines(&self) -> String {
+        match self.end_line {
+            Some(end) => format!("{}-{end}", self.line),
+            None => self.line.to_string(),
+        }
+    }
 }
 
 /// A fix with its placeholders filled in.
@@ -49,6 +62,19 @@ pub struct Diagnosis {
     /// Ids of matched rules this one folded in.
     pub explains: Vec<String>,
     pub rank: i32,
+    /// The one check that tells this cause from the others.
+    pub confirm: Option<String>,
+    /// Listed as a plausible alternative to the first diagnosis.
+    pub candidate: bool,
+    /// The rule's own conditions held (a candidate may still lead, and a matched
+    /// low answer may step behind a candidate its evidence sets clearly ahead).
+    pub matched: bool,
+    /// The cause's prior plus the weights of its evidence that held, in log-odds.
+    pub score: f64,
+    /// The cause's prior (share of failed publishes).
+    pub prior: f64,
+    /// The weights that counted, for `--why`: (note or condition, weight).
+    pub why: Vec<(String, f64)>,
 }
 
 /// What the report says about one job, whatever matched.
@@ -86,25 +112,54 @@ fn step_name(scan: &JobScan, index: usize) -> String {
     scan.facts.steps.get(index).map(|s| s.name.clone()).unwrap_or_default()
 }
 
+/// Whether a block of conditions holds for rule `index` in one job.
+fn holds(matcher: &Matcher, index: usize, scan: &JobScan, w: &When) -> bool {
+    let hit = |i: &usize| scan.hits_of(matcher, index, *i).count > 0;
+    w.all.iter().all(hit)
+        && (w.any.is_empty() || w.any.iter().any(hit))
+        && !w.none.iter().any(hit)
+        && w.facts.iter().all(|c| c.holds(&scan.facts))
+}
+
+/// A rule's score in one job: its prior, moved by the weights of its evidence.
+fn score(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> (f64, Vec<(String, f64)>) {
+    let mut why = Vec::new();
+    let mut total = rule.prior.ln();
+    for w in &rule.weights {
+        if holds(matcher, index, scan, &w.when) {
+            total += w.weight;
+            let what = w.note.clone().unwrap_or_else(|| {
+                let mut parts: Vec<String> = w.when.facts.iter().map(|c| c.to_string()).collect();
+                parts.extend(w.when.all.iter().map(|&i| format!("signal {}", rule.signals[i].name)));
+                parts.extend(w.when.none.iter().map(|&i| format!("no signal {}", rule.signals[i].name)));
+                parts.join(", ")
+            });
+            why.push((what, w.weight));
+        }
+    }
+    (total, why)
+}
+
 /// Tests one rule against one job; returns its diagnosis when it matches.
 fn evaluate(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> Option<Diagnosis> {
-    let hits = |i: usize| scan.hits_of(matcher, index, i);
-    let holds = |all: &[usize], any: &[usize], none: &[usize], facts: &[crate::pattern::Condition]| {
-        all.iter().all(|&i| hits(i).count > 0)
-            && (any.is_empty() || any.iter().any(|&i| hits(i).count > 0))
-            && !none.iter().any(|&i| hits(i).count > 0)
-            && facts.iter().all(|c| c.holds(&scan.facts))
-    };
-    let primary = holds(&rule.all, &rule.any, &rule.none, &rule.facts);
-    if !primary && !rule.alternatives.iter().any(|w| holds(&w.all, &w.any, &w.none, &w.facts)) {
+    let main =
+        When { all: rule.all.clone(), any: rule.any.clone(), none: rule.none.clone(), facts: rule.facts.clone() };
+    if !holds(matcher, index, scan, &main) && !rule.alternatives.iter().any(|w| holds(matcher, index, scan, w)) {
         return None;
     }
     let mut confidence = rule.confidence;
     for a in &rule.adjustments {
-        if holds(&a.all, &[], &a.none, &a.facts) {
+        let w = When { all: a.all.clone(), any: Vec::new(), none: a.none.clone(), facts: a.facts.clone() };
+        if holds(matcher, index, scan, &w) {
             confidence = a.confidence;
         }
     }
+    Some(build(matcher, index, rule, scan, confidence))
+}
+
+/// A rule's diagnosis in one job, whether it matched or is a candidate.
+fn build(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan, confidence: Confidence) -> Diagnosis {
+    let hits = |i: usize| scan.hits_of(matcher, index, i);
 
     // Evidence: every kept hit of the rule's signals but those it requires absent.
     let mut evidence: Vec<Evidence> = Vec::new();
@@ -127,6 +182,7 @@ fn evaluate(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> Opt
                     job: scan.name.clone(),
                     step: step_name(scan, hit.step),
                     line: hit.line,
+                    end_line: (hit.last_line > hit.line).then_some(hit.last_line),
                     text: hit.text.clone(),
                 });
             }
@@ -158,7 +214,8 @@ fn evaluate(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> Opt
             p.fallback.map_or_else(|| format!("<{}>", p.name), str::to_string)
         })
     };
-    Some(Diagnosis {
+    let (score, why) = score(matcher, index, rule, scan);
+    Diagnosis {
         id: rule.id.clone(),
         title: fill(&rule.title),
         confidence,
@@ -178,7 +235,13 @@ fn evaluate(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> Opt
         jobs: vec![scan.name.clone()],
         explains: Vec::new(),
         rank: rule.rank,
-    })
+        confirm: rule.confirm.as_deref().map(|c| fill(c.trim())),
+        candidate: false,
+        matched: true,
+        score,
+        prior: rule.prior,
+        why,
+    }
 }
 
 /// Ranks root causes first: higher rank, then higher confidence, then earlier evidence.
@@ -291,7 +354,13 @@ fn summarize(scan: &JobScan) -> JobSummary {
     let error_lines = lines
         .into_iter()
         .take(ERROR_LINES_MAX)
-        .map(|c| Evidence { job: scan.name.clone(), step: step_name(scan, c.step), line: c.line, text: c.text.clone() })
+        .map(|c| Evidence {
+            job: scan.name.clone(),
+            step: step_name(scan, c.step),
+            line: c.line,
+            end_line: None,
+            text: c.text.clone(),
+        })
         .collect();
     JobSummary {
         name: scan.name.clone(),
@@ -332,5 +401,70 @@ pub fn diagnose(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan]) -> Report
     // Stable sort: equal keys keep the order of their first evidence.
     diagnoses.sort_by_key(|d| d.evidence.first().map_or(u64::MAX, |e| e.line));
     diagnoses.sort_by_key(|d| std::cmp::Reverse(rank_key(d)));
+    add_candidates(rules, matcher, scans, &mut diagnoses);
     Report { diagnoses, jobs: scans.iter().map(summarize).collect() }
 }
+
+/// Most plausible alternatives listed after an unsure first diagnosis.
+const CANDIDATES_MAX: usize = 3;
+
+/// When the first diagnosis is a publish cause but not `high`, or a publish
+/// failed and no rule named its cause, the causes whose `[candidate]` conditions
+/// hold follow it, most likely first (prior and weighted evidence), each with the
+/// check that confirms it. With no first diagnosis the best candidate leads.
+fn add_candidates(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan], diagnoses: &mut Vec<Diagnosis>) {
+    let unsure = match diagnoses.first() {
+        Some(d) => is_publish_family(&d.id) && d.confidence != Confidence::High,
+        None => scans.iter().any(|s| s.facts.publish_failed()),
+    };
+    if !unsure {
+        return;
+    }
+    let taken: Vec<&str> = diagnoses
+        .iter()
+        .flat_map(|d| std::iter::once(d.id.as_str()).chain(d.explains.iter().map(String::as_str)))
+        .collect();
+    let mut found: Vec<Diagnosis> = Vec::new();
+    for scan in scans {
+        for (i, rule) in rules.rules.iter().enumerate() {
+            let Some(gate) = &rule.candidate else { continue };
+            if taken.contains(&rule.id.as_str()) || !holds(matcher, i, scan, gate) {
+                continue;
+            }
+            let mut d = build(matcher, i, rule, scan, Confidence::Low);
+            d.candidate = true;
+            d.matched = false;
+            if d.evidence.is_empty() {
+                d.evidence = summarize(scan).error_lines.into_iter().take(3).collect();
+            }
+            match found.iter_mut().find(|x| x.id == d.id) {
+                Some(x) if x.score >= d.score => {}
+                Some(x) => *x = d,
+                None => found.push(d),
+            }
+        }
+    }
+    found.sort_by(|a, b| b.score.total_cmp(&a.score));
+    found.truncate(CANDIDATES_MAX);
+    // A `low` first answer gives way to a candidate that its evidence sets clearly
+    // ahead of both it and the next candidate: a toss-up stays the honest "could
+    // be any of these" of the first answer.
+    let lead = match (diagnoses.first(), found.first()) {
+        (Some(first), Some(best)) => {
+            let next = found.get(1).map_or(f64::NEG_INFINITY, |d| d.score);
+            first.confidence == Confidence::Low && best.score >= first.score + MARGIN && best.score >= next + MARGIN
+        }
+        _ => false,
+    };
+    let at = diagnoses.len().min(1);
+    diagnoses.splice(at..at, found);
+    if lead {
+        let mut first = diagnoses.remove(0);
+        first.candidate = true;
+        diagnoses.insert(1, first);
+        diagnoses[0].candidate = false;
+    }
+}
+
+/// How far ahead (in log-odds) a candidate must be to lead.
+const MARGIN: f64 = 1.0;

@@ -12,6 +12,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::anatomy::Speaker;
 use crate::normalize::{Line, LineKind};
 
 /// A dotted version such as `11.5.1`, compared numerically.
@@ -40,6 +41,23 @@ impl fmt::Display for Version {
 
 /// The first npm release with OIDC trusted publishing.
 pub const NPM_OIDC_MIN: Version = Version(11, 5, 1);
+
+/// Whether the npm an install spec (`npm@<spec>`) resolves to does OIDC. npm
+/// installs the highest published version a range admits, and releases from
+/// 11.5.1 on exist, so a range does when it admits any version from 11.5.1 on
+/// (`^11` yes, `11.4.2` and `~11.4.0` no), read as npm reads ranges; the dist-tags
+/// `latest` and `next` do (11.5.1 was tagged latest in 2025-07). `None` for what
+/// the log cannot tell (another dist-tag, a URL).
+fn spec_reaches_oidc(spec: &str) -> Option<bool> {
+    let spec = spec.trim().trim_matches(['"', '\'']);
+    if spec == "latest" || spec == "next" {
+        return Some(true);
+    }
+    let range = nodejs_semver::Range::parse(spec).ok()?;
+    let min = nodejs_semver::Version::parse(NPM_OIDC_MIN.to_string()).ok()?;
+    let capable = nodejs_semver::Range::parse(format!(">={min}")).ok()?;
+    Some(range.allows_any(&capable))
+}
 
 /// npm trusted publishing became generally available.
 const TRUSTED_PUBLISHING_GA: &str = "2025-07-31";
@@ -168,6 +186,9 @@ pub struct Facts {
     pub token_written: bool,
     /// The publish stopped for want of a usable credential (see [`is_auth_failure`]).
     pub auth_failure: bool,
+    /// How the registry or tool refused the publish, in every tool's words (see
+    /// [`REFUSALS`]): the most telling refusal the log shows.
+    pub refusal: Option<&'static str>,
     /// pnpm >= 11 printed its own publish lines (native publish with its own OIDC).
     pub pnpm_native: bool,
     /// @semantic-release/npm >= 13.1 printed `Verifying OIDC context`.
@@ -259,6 +280,10 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
         "the publish stopped for want of a usable credential: ENEEDAUTH, E401, E404 on PUT, ENONPMTOKEN, EINVALIDNPMTOKEN, yarn YN0033/YN0041, yarn classic `No token found`, or no OIDC ID token (EUSAGE id-token, YN0091)",
     ),
     (
+        "refusal",
+        "how the publish was refused, whatever tool said it: no-credential (ENEEDAUTH, ENONPMTOKEN, YN0033, yarn 1 `No token found`, bun `missing authentication`, no OIDC ID token), rejected (401, EINVALIDNPMTOKEN, YN0041), masked-404 (404 on the PUT), forbidden (403 on the PUT), token-notice (only the registry's `Access token expired or revoked`)",
+    ),
+    (
         "publish_step",
         "yes/no: does the failing step publish (a publish or release command, `Publishing to`, a PUT request)? Unknown for a fragment",
     ),
@@ -334,13 +359,8 @@ impl Facts {
             return Some(v >= NPM_OIDC_MIN);
         }
         if let Some((spec, Some(true))) = &self.npm_upgrade {
-            if spec == "latest"
-                || spec.starts_with("^11")
-                || spec.starts_with("11")
-                || spec.starts_with("12")
-                || spec.starts_with(">=11")
-            {
-                return Some(true);
+            if let Some(capable) = spec_reaches_oidc(spec) {
+                return Some(capable);
             }
         }
         match self.npm_prefix {
@@ -354,6 +374,15 @@ impl Facts {
     /// npm upgrade, a lint) can fail before the publish does.
     fn failing_publish_step(&self) -> Option<usize> {
         self.steps.iter().position(|s| s.failed && s.publishes).or(self.failed_step)
+    }
+
+    /// A publish failed: the publishing step (or a fragment) stopped for want of a
+    /// credential, or with an npm error that is not a failed lookup.
+    pub fn publish_failed(&self) -> bool {
+        self.publish_step_state() != Some(false)
+            && (self.auth_failure
+                || self.refusal.is_some()
+                || self.npm_error_code.is_some() && self.failed_method != Some("GET"))
     }
 
     /// Does the failing step publish? `None` for a fragment without steps or
@@ -507,6 +536,7 @@ impl Facts {
             "oidc_intended" => Some(Value::Bool(self.oidc_intended)),
             "structured" => Some(Value::Bool(self.steps.len() > 1)),
             "auth_failure" => Some(Value::Bool(self.auth_failure)),
+            "refusal" => self.refusal.and_then(text),
             "publish_step" => self.publish_step_state().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
             "publisher_oidc" => self.publisher_oidc().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
             "auth_mode" => self.auth_mode().and_then(text),
@@ -783,11 +813,83 @@ fn token_echo(value: &str) -> TokenEcho {
     }
 }
 
-/// Tools ordered by how specific they are: a wrapper over npm names the path.
+/// The tools a publish can go through, ordered by how specific they are: a
+/// wrapper over npm names the path.
+pub const PUBLISHERS: [&str; 8] =
+    ["semantic-release", "changesets", "lerna", "yarn-berry", "pnpm", "npm-publish-action", "yarn-classic", "npm"];
+
 fn publisher_order(p: &str) -> usize {
-    const ORDER: [&str; 8] =
-        ["semantic-release", "changesets", "lerna", "yarn-berry", "pnpm", "npm-publish-action", "yarn-classic", "npm"];
-    ORDER.iter().position(|o| *o == p).unwrap_or(ORDER.len())
+    PUBLISHERS.iter().position(|o| *o == p).unwrap_or(PUBLISHERS.len())
+}
+
+/// The values a fact with a closed vocabulary can take; a rule condition naming
+/// another value is refused when the rule loads (`publisher == bun` is a typo or
+/// a tool the facts do not know).
+pub const FACT_VALUES: &[(&str, &[&str])] = &[
+    ("npm_oidc", &["yes", "no"]),
+    ("npm_prefix", &["ERR!", "error"]),
+    ("e404_wording", &["no-permission", "not-in-registry", "not-in-npm-registry"]),
+    ("npm_upgrade", &["ok", "failed", "unknown"]),
+    ("token", &["secret", "empty", "placeholder", "clear", "absent"]),
+    ("npm_token_env", &["secret", "empty", "clear", "absent"]),
+    ("runner", &["self-hosted", "github-hosted-larger", "github-hosted"]),
+    ("secret_source", &["Actions", "Dependabot", "None"]),
+    ("publisher", &PUBLISHERS),
+    ("publish_step", &["yes", "no"]),
+    ("publisher_oidc", &["yes", "no"]),
+    ("auth_mode", &["oidc", "token"]),
+    ("registry_mismatch", &["yes", "no"]),
+    ("secret_empty", &["yes", "no"]),
+    ("failed_method", &["GET", "PUT", "POST", "DELETE", "HEAD"]),
+    ("oidc_exchange", &["ok", "failed", "skipped"]),
+    ("refusal", &["token-notice", "no-credential", "masked-404", "forbidden", "rejected"]),
+];
+
+/// What each tool prints when a publish is refused, by kind of refusal, weakest
+/// first: a later kind outranks an earlier one in the same log. Matched on a
+/// line's message (wrappers and the tool's prefix peeled), so every tool's and
+/// wrapper's shape reads the same.
+pub const REFUSALS: &[(&str, &[&str])] = &[
+    ("token-notice", &["Access token expired or revoked"]),
+    (
+        "no-credential",
+        &[
+            "code ENEEDAUTH",
+            "ENEEDAUTH ",
+            ": ENEEDAUTH",
+            "ENONPMTOKEN",
+            "YN0033: No authentication configured",
+            "No token found and can't prompt for login",
+            "missing authentication (run",
+            "requires \"write\" access to the \"id-token\" permission",
+            "Provenance generation in GitHub Actions requires",
+        ],
+    ),
+    (
+        "masked-404",
+        &["Not Found - PUT", "code E404", "E404 Not found", "404 Not Found: http", "does not exist in this registry"],
+    ),
+    ("forbidden", &["Forbidden - PUT", "code E403", "403 Forbidden: http"]),
+    (
+        "rejected",
+        &[
+            "code E401",
+            "401 Unauthorized",
+            "EINVALIDNPMTOKEN",
+            "EINVALIDNPMAUTH",
+            "YN0041: Invalid authentication",
+            "Response Code: 401",
+        ],
+    ),
+];
+
+/// The refusal a message reports, if any (see [`REFUSALS`]).
+fn refusal_of(message: &str) -> Option<(usize, &'static str)> {
+    REFUSALS
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(rank, (kind, words))| words.iter().any(|w| message.contains(w)).then_some((rank, *kind)))
 }
 
 fn push_unique(list: &mut Vec<&'static str>, item: &'static str) {
@@ -927,9 +1029,12 @@ impl FactsBuilder {
                 self.script_line(trimmed);
                 return;
             }
+            // A tool's line quoted by a test's diff, a string or a deep indent says
+            // nothing about this job's own publish.
+            LineKind::Output if line.quoted => return,
             LineKind::Output => {}
         }
-        self.output_line(trimmed, line.number);
+        self.output_line(trimmed, line);
     }
 
     fn script_line(&mut self, s: &str) {
@@ -986,7 +1091,7 @@ impl FactsBuilder {
         }
     }
 
-    fn output_line(&mut self, s: &str, number: u64) {
+    fn output_line(&mut self, s: &str, line: &Line<'_>) {
         let f = &mut self.facts;
         // A bare version after an `npm --version` echo.
         if self.expect_version > 0 {
@@ -1003,6 +1108,12 @@ impl FactsBuilder {
         }
         if is_auth_failure(s) {
             f.auth_failure = true;
+        }
+        if let Some((rank, kind)) = refusal_of(line.message) {
+            let current = f.refusal.and_then(|k| REFUSALS.iter().position(|(r, _)| *r == k));
+            if current.is_none_or(|c| rank > c) {
+                f.refusal = Some(kind);
+            }
         }
         if let Some(rest) = s.strip_prefix("##[") {
             if rest.starts_with("error]") {
@@ -1083,12 +1194,11 @@ impl FactsBuilder {
                 f.publish_registry = Some(host);
             }
         }
-        if let Some(i) = s.find("npm ERR! code ").or_else(|| s.find("npm error code ")) {
-            let rest = s[i..].splitn(4, ' ').nth(3).unwrap_or("");
+        if let Some(rest) = line.message.strip_prefix("code ").filter(|_| line.speaker == Speaker::Npm) {
             if let Some(code) = rest.split_whitespace().next() {
                 f.npm_error_code = Some(code.to_string());
             }
-        } else if let Some(status) = put_status(s) {
+        } else if let Some(status) = put_status(line.message) {
             f.npm_error_code = Some(format!("E{status}"));
         } else if let Some(code) = s.strip_prefix("lerna ERR! ").and_then(|r| r.split_whitespace().next()) {
             // lerna's own summary of npm's failure: `lerna ERR! E404 Not found`.
@@ -1102,7 +1212,7 @@ impl FactsBuilder {
         if let Some(outcome) = oidc_line(s) {
             f.oidc_exchange = Some(outcome);
         }
-        if let Some(method) = failed_request_method(s) {
+        if let Some(method) = failed_request_method(line.message) {
             f.failed_method = Some(method);
         }
         if s.contains("Skipped OIDC")
@@ -1190,11 +1300,15 @@ impl FactsBuilder {
             f.oidc_intended = true;
             f.oidc_output = true;
         }
-        let _ = number;
     }
 
     pub fn finish(mut self, lines: u64) -> Facts {
         self.facts.lines = lines;
+        // A 404 whose last failing request was a GET is a lookup or an install that
+        // failed, not a refused publish.
+        if self.facts.refusal == Some("masked-404") && self.facts.failed_method == Some("GET") {
+            self.facts.refusal = None;
+        }
         // A pasted fragment has no steps: its lines belong to no named step.
         if self.facts.steps.len() == 1
             && self.facts.steps[0].name == "Set up job"
@@ -1222,13 +1336,29 @@ mod tests {
             let echo = raw.starts_with("\x1b[36;1m");
             let text = raw.trim_start_matches("\x1b[36;1m").trim_end_matches("\x1b[0m");
             let kind = structure.classify(text, echo);
-            b.line(&Line { number: i as u64 + 1, text, kind });
+            let anatomy = crate::anatomy::anatomy(text);
+            b.line(&Line::single(i as u64 + 1, text, kind, &anatomy));
         }
         b.finish(log.lines().count() as u64)
     }
 
     fn fact(f: &Facts, name: &str) -> Option<String> {
         f.get(name).map(|v| v.to_string())
+    }
+
+    #[test]
+    fn an_upgrade_spec_reaches_oidc_only_when_every_version_it_admits_does() {
+        assert_eq!(spec_reaches_oidc("latest"), Some(true));
+        assert_eq!(spec_reaches_oidc("11.4.2"), Some(false));
+        assert_eq!(spec_reaches_oidc("11.5.1"), Some(true));
+        assert_eq!(spec_reaches_oidc("^11"), Some(true), "npm installs the highest 11.x");
+        assert_eq!(spec_reaches_oidc("~11.4.0"), Some(false));
+        assert_eq!(spec_reaches_oidc("^11.5.1"), Some(true));
+        assert_eq!(spec_reaches_oidc(">=11.5.1"), Some(true));
+        assert_eq!(spec_reaches_oidc("12"), Some(true));
+        assert_eq!(spec_reaches_oidc("10"), Some(false));
+        assert_eq!(spec_reaches_oidc("'11.7.0'"), Some(true));
+        assert_eq!(spec_reaches_oidc("beta"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! [`pattern`] rules then turn hits and facts into ranked diagnoses in [`diagnose`];
 //! [`render`] prints them after [`redact`] has removed anything secret.
 
+pub mod anatomy;
 pub mod bot;
 pub mod cli;
 pub mod diagnose;

@@ -49,6 +49,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
             }
             let cx = render::Context { width: config.width, run_url, job_urls };
             write_out(&render::render(&report, config.format, &cx))?;
+            if config.why {
+                write_out(&render::why(&report))?;
+            }
             if config.format == Format::Github {
                 if let Some(path) = &config.step_summary {
                     let body = render::render(&report, Format::Markdown, &cx);

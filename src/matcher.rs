@@ -13,9 +13,16 @@ use std::io::{self, Read};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, MatchKind, StartKind};
 
+use crate::anatomy::{self, Anatomy, Level, Speaker};
 use crate::facts::{FACT_LITERALS, Facts, FactsBuilder};
-use crate::normalize::{self, Line, LineKind, Structure};
+use crate::normalize::{self, Line, LineKind, Prefix, Structure};
 use crate::pattern::{RuleSet, Scope, SignalRegex};
+
+/// Most physical lines joined into one logical line, before and after the
+/// candidate, and the longest logical line built.
+const JOIN_BACK: usize = 4;
+const JOIN_AHEAD: usize = 8;
+const JOIN_BYTES: usize = 4096;
 
 /// Bytes read at a time; also the longest line segment handled as one line.
 pub const BLOCK: usize = 1 << 20;
@@ -53,10 +60,12 @@ pub enum ScanError {
     Binary,
 }
 
-/// One line a signal matched.
+/// One (logical) line a signal matched.
 #[derive(Clone, Debug)]
 pub struct Hit {
     pub line: u64,
+    /// The last physical line of the logical line (`line` when it is one line).
+    pub last_line: u64,
     pub step: usize,
     pub text: String,
     pub captures: Vec<(String, String)>,
@@ -98,6 +107,18 @@ impl JobScan {
 struct UniqueSignal {
     regex: SignalRegex,
     scope: Scope,
+    speakers: Vec<Speaker>,
+    levels: Vec<Level>,
+    quoted: bool,
+}
+
+impl UniqueSignal {
+    /// Whether a line of this anatomy may be evidence for the signal.
+    fn admits(&self, a: &Anatomy<'_>) -> bool {
+        (self.speakers.is_empty() || self.speakers.contains(&a.speaker))
+            && (self.levels.is_empty() || a.level.is_some_and(|l| self.levels.contains(&l)))
+            && (self.quoted || !a.quoted)
+    }
 }
 
 /// The compiled prefilter and regexes of a rule set.
@@ -125,7 +146,7 @@ impl Matcher {
         let mut literal_signals: Vec<Vec<u32>> = Vec::new();
         let mut literal_is_context: Vec<bool> = Vec::new();
         let mut signals: Vec<UniqueSignal> = Vec::new();
-        let mut keys: Vec<(String, String, Scope)> = Vec::new();
+        let mut keys: Vec<(String, String, Scope, Vec<Speaker>, Vec<Level>, bool)> = Vec::new();
         let mut rule_signals = Vec::new();
         let literal_index =
             |lit: &str, literals: &mut Vec<String>, ls: &mut Vec<Vec<u32>>, lc: &mut Vec<bool>| -> usize {
@@ -142,12 +163,25 @@ impl Matcher {
         for rule in &rules.rules {
             let mut mine = Vec::new();
             for s in &rule.signals {
-                let key = (s.literal.clone(), s.regex.as_str().to_string(), s.scope);
+                let key = (
+                    s.literal.clone(),
+                    s.regex.as_str().to_string(),
+                    s.scope,
+                    s.speakers.clone(),
+                    s.levels.clone(),
+                    s.quoted,
+                );
                 let id = match keys.iter().position(|k| *k == key) {
                     Some(i) => i,
                     None => {
                         keys.push(key);
-                        signals.push(UniqueSignal { regex: s.regex.clone(), scope: s.scope });
+                        signals.push(UniqueSignal {
+                            regex: s.regex.clone(),
+                            scope: s.scope,
+                            speakers: s.speakers.clone(),
+                            levels: s.levels.clone(),
+                            quoted: s.quoted,
+                        });
                         let id = signals.len() - 1;
                         let li =
                             literal_index(&s.literal, &mut literals, &mut literal_signals, &mut literal_is_context);
@@ -160,7 +194,9 @@ impl Matcher {
             rule_signals.push(mine);
         }
         let mut fact_literals = Vec::new();
-        for lit in FACT_LITERALS {
+        // The facts' own literals, and every tool's words for a refused publish.
+        let refusals = crate::facts::REFUSALS.iter().flat_map(|(_, words)| words.iter());
+        for lit in FACT_LITERALS.iter().chain(refusals) {
             fact_literals.push(literal_index(lit, &mut literals, &mut literal_signals, &mut literal_is_context));
         }
         for lit in CONTEXT_LITERALS {
@@ -273,6 +309,34 @@ pub struct JobScanner<'m> {
     lines: [Vec<(usize, usize)>; LANES],
 }
 
+/// The line before the one starting at `pos`, when it starts at or after `floor`.
+fn previous_line(block: &[u8], pos: usize, floor: usize) -> Option<(usize, usize)> {
+    if pos == 0 || pos <= floor {
+        return None;
+    }
+    let end = pos - 1;
+    let start = memchr::memrchr(b'\n', &block[..end]).map_or(0, |i| i + 1);
+    (start >= floor).then_some((start, end))
+}
+
+/// How many of `lines` (text, has a runner timestamp) form one logical line from
+/// the first: 1 when the second does not continue it.
+fn joined_len(lines: &[&(String, bool)]) -> usize {
+    let all: Vec<Anatomy<'_>> = lines.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+    let mut n = 1;
+    while n < all.len() && anatomy::continues(&all[0], &all[n - 1], &all[n], lines[n].1).is_some() {
+        n += 1;
+    }
+    n
+}
+
+/// A neighbour of a candidate line, normalised into a fresh buffer.
+fn clean(raw: &[u8]) -> (String, Prefix) {
+    let mut out = Vec::new();
+    let prefix = normalize::normalize_into(raw, &mut out);
+    (normalize::text(&out).into_owned(), prefix)
+}
+
 /// Cuts `text` to at most `max` bytes on a character boundary.
 pub fn excerpt(text: &str, max: usize) -> String {
     let mut out = String::new();
@@ -351,7 +415,8 @@ impl JobScanner<'_> {
         let mut counted = 0usize;
         // Where the next line not yet fed starts: a line the facts asked for (the
         // output after a `npm --version` echo) is fed even without a literal, and
-        // is not fed twice when it is also a candidate.
+        // a line is never fed twice (a candidate joined into the logical line
+        // before it is done).
         let mut next = 0usize;
         let mut candidates = lines.iter().flatten();
         loop {
@@ -366,15 +431,19 @@ impl JobScanner<'_> {
             };
             line_no += memchr::memchr_iter(b'\n', &block[counted..start]).count() as u64;
             counted = start;
-            self.line(&block[start..end], line_no + 1);
-            next = end + 1;
+            let last = self.line(block, (start, end), next, line_no + 1);
+            next = last + 1;
         }
         self.lines = lines;
         line_no + memchr::memchr_iter(b'\n', &block[counted..]).count() as u64
     }
 
-    /// The full treatment for one candidate line.
-    fn line(&mut self, raw: &[u8], number: u64) {
+    /// The full treatment for one candidate line of `block` (its byte range
+    /// `at`, numbered `number`), joined with the lines it continues and those that
+    /// continue it (none before `floor`, the first byte not yet fed). Returns where
+    /// the last line it read ends.
+    fn line(&mut self, block: &[u8], at: (usize, usize), floor: usize, number: u64) -> usize {
+        let raw = &block[at.0..at.1];
         let prefix = normalize::normalize_into(raw, &mut self.norm);
         if let Some(r) = &prefix.job {
             let job = &raw[r.clone()];
@@ -405,9 +474,98 @@ impl JobScanner<'_> {
                 state.facts.saw_timestamp(&String::from_utf8_lossy(&raw[r.clone()]));
             }
         }
-        let text = normalize::text_in(&self.norm, &mut self.lossy);
+        let text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
+        let kind = state.structure.classify(&text, prefix.script_echo);
+        let is_output = kind == LineKind::Output;
 
-        // Which literals the cleaned line holds: its candidate signals, and
+        // The logical line: the lines this one continues, itself, and the lines
+        // that continue it (output only: echoes are whole lines).
+        let mut lines: Vec<(String, bool)> = vec![(text, prefix.timestamp.is_some())];
+        let mut head_number = number;
+        let mut last = at.1;
+        let mut last_number = number;
+        if is_output {
+            let cur = anatomy::anatomy(&lines[0].0);
+            // Back, only for a line that can continue another (no tool prefix of its
+            // own, or npm's repeated status title): the farthest earlier line with a
+            // tool's prefix whose logical line reaches this one.
+            if cur.speaker == Speaker::Unknown && cur.level.is_none() || cur.status_title.is_some() {
+                let mut before: Vec<(String, bool)> = Vec::new();
+                let mut pos = at.0;
+                for _ in 0..JOIN_BACK {
+                    let Some(prev) = previous_line(block, pos, floor) else { break };
+                    let praw = &block[prev.0..prev.1];
+                    let (ptext, pprefix) = clean(praw);
+                    let columns = |p: &Prefix, r: &[u8]| {
+                        (p.job.clone().map(|x| r[x].to_vec()), p.step.clone().map(|x| r[x].to_vec()))
+                    };
+                    if columns(&pprefix, praw) != columns(&prefix, raw) {
+                        break;
+                    }
+                    before.insert(0, (ptext, pprefix.timestamp.is_some()));
+                    pos = prev.0;
+                }
+                let mut chosen = 0;
+                for k in 1..=before.len() {
+                    let chain: Vec<&(String, bool)> = before[before.len() - k..].iter().chain(&lines).collect();
+                    if joined_len(&chain) == chain.len() {
+                        chosen = k;
+                    }
+                }
+                if chosen > 0 {
+                    let mut chain = before.split_off(before.len() - chosen);
+                    chain.append(&mut lines);
+                    lines = chain;
+                    head_number -= chosen as u64;
+                }
+            }
+            // Ahead: the lines that continue it (only a tool's line has any).
+            let head_text = lines[0].0.clone();
+            let head = anatomy::anatomy(&head_text);
+            if head.speaker != Speaker::Unknown {
+                let mut pos = at.1;
+                let mut bytes: usize = lines.iter().map(|(t, _)| t.len()).sum();
+                for _ in 0..JOIN_AHEAD {
+                    if pos >= block.len() || bytes > JOIN_BYTES {
+                        break;
+                    }
+                    let start = pos + 1;
+                    let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
+                    let (ntext, nprefix) = clean(&block[start..end]);
+                    if nprefix.job.is_some() != prefix.job.is_some() {
+                        break;
+                    }
+                    let stamped = nprefix.timestamp.is_some();
+                    let prev_text = &lines.last().expect("the head is there").0;
+                    let (pa, na) = (anatomy::anatomy(prev_text), anatomy::anatomy(&ntext));
+                    if anatomy::continues(&head, &pa, &na, stamped).is_none() {
+                        break;
+                    }
+                    bytes += ntext.len();
+                    lines.push((ntext, stamped));
+                    pos = end;
+                    last = end;
+                    last_number += 1;
+                }
+            }
+        }
+        // The logical line's text (for evidence and facts) and message (for rules).
+        let anatomies: Vec<Anatomy<'_>> = lines.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+        let head_anatomy = &anatomies[0];
+        let mut full = lines[0].0.clone();
+        let mut message = if is_output { head_anatomy.message.to_string() } else { lines[0].0.clone() };
+        for i in 1..lines.len() {
+            let piece = anatomy::continues(head_anatomy, &anatomies[i - 1], &anatomies[i], lines[i].1)
+                .unwrap_or(lines[i].0.trim());
+            for out in [&mut full, &mut message] {
+                if !out.is_empty() && !piece.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(piece);
+            }
+        }
+
+        // Which literals the logical line holds: its candidate signals, and
         // whether facts or the "no known cause" context want it.
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
@@ -417,37 +575,47 @@ impl JobScanner<'_> {
         self.candidates.clear();
         let mut context = false;
         let mut fact = false;
-        for m in self.m.ac.find_overlapping_iter(text.as_bytes()) {
-            let lit = m.pattern().as_usize();
-            context |= self.m.literal_is_context[lit];
-            fact |= self.m.literal_is_fact[lit];
-            for &sig in &self.m.literal_signals[lit] {
-                if self.stamp[sig as usize] != self.generation {
-                    self.stamp[sig as usize] = self.generation;
-                    self.candidates.push(sig);
+        for hay in [full.as_str(), message.as_str()] {
+            for m in self.m.ac.find_overlapping_iter(hay.as_bytes()) {
+                let lit = m.pattern().as_usize();
+                context |= self.m.literal_is_context[lit];
+                fact |= self.m.literal_is_fact[lit];
+                for &sig in &self.m.literal_signals[lit] {
+                    if self.stamp[sig as usize] != self.generation {
+                        self.stamp[sig as usize] = self.generation;
+                        self.candidates.push(sig);
+                    }
                 }
             }
         }
-        let kind = state.structure.classify(text, prefix.script_echo);
+        let state = &mut self.current;
+        let line = Line {
+            number: head_number,
+            text: &full,
+            kind,
+            message: &message,
+            speaker: if is_output { head_anatomy.speaker } else { Speaker::Unknown },
+            level: if is_output { head_anatomy.level } else { None },
+            quoted: is_output && head_anatomy.quoted,
+        };
         // Facts read only the lines of their own literals (FACT_LITERALS says
         // so); a line that is here for a rule's literal alone costs them nothing.
         if fact || self.m.every_line || state.facts.wants_next_line() {
-            state.facts.line(&Line { number, text, kind });
+            state.facts.line(&line);
         }
         let step = state.facts.current_step();
-        let is_output = kind == LineKind::Output;
         for &sig in &self.candidates {
             let signal = &self.m.signals[sig as usize];
             let in_scope = match signal.scope {
-                Scope::Output => is_output,
+                Scope::Output => is_output && signal.admits(&head_anatomy),
                 Scope::Echo => !is_output && kind != LineKind::StepStart,
-                Scope::Any => true,
+                Scope::Any => !is_output || signal.admits(&head_anatomy),
             };
             if !in_scope {
                 continue;
             }
             let regex = signal.regex.get();
-            let Some(caps) = regex.captures(text.as_bytes()) else {
+            let Some(caps) = regex.captures(message.as_bytes()) else {
                 continue;
             };
             let hits = &mut state.hits[sig as usize];
@@ -466,20 +634,27 @@ impl JobScanner<'_> {
                         Some((name.to_string(), value))
                     })
                     .collect();
-                hits.kept.push(Hit { line: number, step, text: excerpt(text.trim_end(), EXCERPT_MAX), captures });
+                hits.kept.push(Hit {
+                    line: head_number,
+                    last_line: last_number,
+                    step,
+                    text: excerpt(full.trim_end(), EXCERPT_MAX),
+                    captures,
+                });
             }
         }
-        if context && is_output && !text.starts_with("##[error]Process completed with exit code") {
+        if context && is_output && !line.quoted && !message.starts_with("Process completed with exit code") {
             // Once the window is full, the oldest entry's buffer is reused.
             let mut slot = match state.context.len() {
                 CONTEXT_KEPT => state.context.pop_front().expect("the window is full"),
                 _ => ContextLine { line: 0, step: 0, text: String::new() },
             };
-            slot.line = number;
+            slot.line = head_number;
             slot.step = step;
-            excerpt_into(text.trim(), EXCERPT_MAX, &mut slot.text);
+            excerpt_into(full.trim(), EXCERPT_MAX, &mut slot.text);
             state.context.push_back(slot);
         }
+        last
     }
 
     /// The jobs scanned (more than one when the stream carried several jobs).

@@ -26,13 +26,37 @@ pub enum LineKind {
     With,
 }
 
-/// A normalised candidate line, handed from the scanner to facts and matching.
+/// A normalised candidate (logical) line, handed from the scanner to facts and
+/// matching: its text, and for output its anatomy (see [`crate::anatomy`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Line<'a> {
-    /// 1-based line number in the source it came from.
+    /// 1-based line number in the source it came from (its first line).
     pub number: u64,
+    /// The whole text, continuation lines joined on.
     pub text: &'a str,
     pub kind: LineKind,
+    /// The tool's words (for echoes and env lines: the text).
+    pub message: &'a str,
+    pub speaker: crate::anatomy::Speaker,
+    pub level: Option<crate::anatomy::Level>,
+    /// The tool's line is quoted (a test diff, a string, a deep indent).
+    pub quoted: bool,
+}
+
+impl<'a> Line<'a> {
+    /// A line taken apart on its own (no continuation joined), for tests and tools.
+    pub fn single(number: u64, text: &'a str, kind: LineKind, anatomy: &'a crate::anatomy::Anatomy<'a>) -> Line<'a> {
+        let output = kind == LineKind::Output;
+        Line {
+            number,
+            text,
+            kind,
+            message: if output { &anatomy.message } else { text },
+            speaker: if output { anatomy.speaker } else { crate::anatomy::Speaker::Unknown },
+            level: if output { anatomy.level } else { None },
+            quoted: output && anatomy.quoted,
+        }
+    }
 }
 
 /// What the prefix of a raw line carried besides the text.
@@ -117,37 +141,29 @@ pub fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Prefix {
     prefix
 }
 
-/// Copies `text` into `out` without ANSI escape sequences (CSI and OSC).
+/// Copies `text` into `out` without terminal escape sequences: CSI (colours),
+/// OSC (titles, links), and two-byte escapes such as `ESC ( B` that `tput sgr0`
+/// prints, read by a real escape-sequence parser (`vte`). Lines without an ESC
+/// byte, nearly all of them, are copied as they are.
 fn strip_ansi_into(text: &[u8], out: &mut Vec<u8>) {
-    let mut rest = text;
-    while let Some(i) = memchr::memchr(0x1b, rest) {
-        out.extend_from_slice(&rest[..i]);
-        rest = &rest[i + 1..];
-        match rest.first() {
-            Some(b'[') => {
-                // CSI: parameters and intermediates, then one final byte @..~
-                let end = rest[1..].iter().position(|c| (0x40..=0x7e).contains(c));
-                rest = match end {
-                    Some(e) => &rest[e + 2..],
-                    None => &[],
-                };
+    if memchr::memchr(0x1b, text).is_none() {
+        out.extend_from_slice(text);
+        return;
+    }
+    struct Keep<'a>(&'a mut Vec<u8>);
+    impl vte::Perform for Keep<'_> {
+        fn print(&mut self, c: char) {
+            let mut buf = [0u8; 4];
+            self.0.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        fn execute(&mut self, byte: u8) {
+            if byte == b'\t' {
+                self.0.push(byte);
             }
-            Some(b']') => {
-                // OSC: up to BEL or ESC \
-                let bel = memchr::memchr(0x07, rest);
-                let st = memchr::memmem::find(rest, b"\x1b\\");
-                rest = match (bel, st) {
-                    (Some(b), Some(s)) if s < b => &rest[s + 2..],
-                    (Some(b), _) => &rest[b + 1..],
-                    (None, Some(s)) => &rest[s + 2..],
-                    (None, None) => &[],
-                };
-            }
-            Some(_) => rest = &rest[1..],
-            None => {}
         }
     }
-    out.extend_from_slice(rest);
+    let mut parser = vte::Parser::new();
+    parser.advance(&mut Keep(out), text);
 }
 
 /// Removes the line-number links that copying a log from GitHub's web page leaves
@@ -280,6 +296,16 @@ mod tests {
         assert_eq!(t, "npm ERR! 402 Payment Required");
         let (t, _) = norm(b"[see](https://example.com) text");
         assert_eq!(t, "[see](https://example.com) text");
+    }
+
+    #[test]
+    fn escape_sequences_of_every_kind_are_removed() {
+        let (t, _) = norm(b"\x1b[1m\x1b[31mnpm error\x1b(B\x1b[m code E404");
+        assert_eq!(t, "npm error code E404");
+        let (t, _) = norm(b"\x1b]0;title\x07npm error\x1b]8;;https://x\x1b\\ link\x1b]8;;\x1b\\");
+        assert_eq!(t, "npm error link");
+        let (t, _) = norm(b"a\tb\x1b[2Kc");
+        assert_eq!(t, "a\tbc");
     }
 
     #[test]

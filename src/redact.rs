@@ -193,6 +193,10 @@ pub fn report(report: &Report) -> Report {
         }
         d.references = d.references.iter().map(|s| shown(s)).collect();
         d.jobs = d.jobs.iter().map(|s| shown(s)).collect();
+        d.confirm = d.confirm.as_deref().map(shown);
+        for (what, _) in &mut d.why {
+            *what = shown(what);
+        }
     }
     for j in &mut r.jobs {
         j.name = shown(&j.name);

@@ -60,7 +60,7 @@ const PAYLOADS: &[&str] = &[
 ];
 
 fn evidence(text: &str, line: u64) -> Evidence {
-    Evidence { job: "release".into(), step: "Publish".into(), line, text: text.into() }
+    Evidence { job: "release".into(), step: "Publish".into(), line, end_line: None, text: text.into() }
 }
 
 /// A report with `value` in every field a log can reach.
@@ -82,6 +82,12 @@ fn report(value: &str) -> Report {
         jobs: vec![format!("release {value}")],
         explains: Vec::new(),
         rank: 0,
+        confirm: Some(format!("check {value}")),
+        candidate: false,
+        matched: true,
+        score: 0.0,
+        prior: 0.1,
+        why: Vec::new(),
     };
     let job = JobSummary {
         name: format!("job {value}"),
@@ -91,7 +97,12 @@ fn report(value: &str) -> Report {
         facts: Default::default(),
         lines: 5,
     };
-    Report { diagnoses: vec![d], jobs: vec![job] }
+    // A plausible alternative: the "most likely / otherwise" block shows both.
+    let mut alt = d.clone();
+    alt.id = "test/alternative".into();
+    alt.candidate = true;
+    alt.title = format!("or {value}");
+    Report { diagnoses: vec![d, alt], jobs: vec![job] }
 }
 
 const RUN: &str = "https://github.com/o/r/actions/runs/1";

@@ -51,3 +51,47 @@ fn no_rule_fires_on_a_command_echo() {
     let ids: Vec<&str> = report.diagnoses.iter().map(|d| d.id.as_str()).collect();
     assert!(ids.is_empty(), "rules fired on echoed commands: {ids:?}");
 }
+
+/// Wrappers are peeled once, by the line anatomy, for every rule: a regex that
+/// spells one out again (the runner's `##[error]`, changesets' `🦋`, BuildKit's
+/// `#12 3.4`, yarn's `➤`, semantic-release's `›`, a bracketed workspace label)
+/// would miss every other wrapper, and a tool's prefix belongs in `speaker`/`level`.
+#[test]
+fn no_rule_regex_repeats_a_wrapper() {
+    const WRAPPERS: &[&str] = &[
+        r"##\[error",
+        r"##\[warning",
+        "🦋",
+        r"#\d+ ",
+        r"Error: )?",
+        "➤",
+        "› ",
+        r"\[[@\w./-]+\]: ",
+        r"npm (?:ERR!|error)",
+        "npm ERR! ",
+        "npm error ",
+        r"[@\w./-]+:[\w:-]+: ",
+    ];
+    let rules = RuleSet::builtin().unwrap();
+    let mut found = Vec::new();
+    for r in &rules.rules {
+        for s in &r.signals {
+            if let Some(w) = WRAPPERS.iter().find(|w| s.regex.as_str().contains(**w)) {
+                found.push(format!("{} signal {}: `{w}` in {}", r.id, s.name, s.regex.as_str()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{} regexes spell out a wrapper:\n{}", found.len(), found.join("\n"));
+}
+
+/// Every fact the engine extracts is read by some rule (a condition, a weight or
+/// a placeholder); a fact nobody reads is work the engine does for nothing, or a
+/// decision a rule forgot to make.
+#[test]
+fn every_fact_is_read_by_some_rule() {
+    let rules = RuleSet::builtin().unwrap();
+    let read: std::collections::BTreeSet<&str> = rules.rules.iter().flat_map(|r| r.facts_read()).collect();
+    let unused: Vec<&str> =
+        npm_logdoc::facts::FACT_NAMES.iter().map(|(n, _)| *n).filter(|n| !read.contains(n)).collect();
+    assert!(unused.is_empty(), "facts no rule reads: {unused:?}");
+}

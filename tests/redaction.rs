@@ -65,7 +65,7 @@ fn what_surrounds_a_secret_is_kept() {
 }
 
 fn evidence(job: &str, line: u64, text: &str) -> Evidence {
-    Evidence { job: job.into(), step: "Publish".into(), line, text: text.into() }
+    Evidence { job: job.into(), step: "Publish".into(), line, end_line: None, text: text.into() }
 }
 
 /// A report that carries every class line in its evidence and error lines, and a
@@ -89,6 +89,12 @@ fn report_of(lines: &[String]) -> Report {
         jobs: vec![format!("release {}", lines[2])],
         explains: Vec::new(),
         rank: 0,
+        confirm: Some(format!("check {}", lines[7])),
+        candidate: false,
+        matched: true,
+        score: 0.0,
+        prior: 0.1,
+        why: vec![(format!("saw {}", lines[8]), 1.0)],
     };
     let job = JobSummary {
         name: format!("release {}", lines[3]),
@@ -113,6 +119,8 @@ fn every_format_and_the_bot_body_mask_every_class() {
             assert!(out.contains(MASK), "{format:?}: no mask");
             assert_no_leak(&out, &format!("{format:?}"));
         }
+        // `analyze --why` prints the evidence and the weights' notes too.
+        assert_no_leak(&render::why(r), "--why");
         let options =
             markdown::Options { marker: Some("npm-logdoc:v1 workflow=x state=failing".into()), ..Default::default() };
         let body = markdown::render(&redact::report(r), &Context::default(), &options);

@@ -53,7 +53,7 @@ fn check_prose(line: &str, doc: &str) {
 }
 
 fn evidence(text: &str) -> Evidence {
-    Evidence { job: text.into(), step: text.into(), line: 1, text: text.into() }
+    Evidence { job: text.into(), step: text.into(), line: 1, end_line: None, text: text.into() }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -73,6 +73,12 @@ fuzz_target!(|data: &[u8]| {
         jobs: vec![text.to_string()],
         explains: Vec::new(),
         rank: 0,
+        confirm: None,
+        candidate: false,
+        matched: true,
+        score: 0.0,
+        prior: 0.1,
+        why: Vec::new(),
     };
     let job = JobSummary {
         name: text.to_string(),

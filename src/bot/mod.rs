@@ -131,6 +131,7 @@ impl CommentArgs {
             format: None,
             patterns: self.patterns,
             example: false,
+            why: false,
         })
     }
 }

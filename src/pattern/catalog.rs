@@ -30,9 +30,10 @@ impl fmt::Display for ExampleFailure {
     }
 }
 
-/// Whether `id` fired on the report: as a diagnosis, or folded into one.
+/// Whether `id` fired on the report: its rule matched, or it was folded into a
+/// rule that did (a candidate listed after an unsure answer is not a match).
 pub fn fired(report: &crate::Report, id: &str) -> bool {
-    report.diagnoses.iter().any(|d| d.id == id || d.explains.iter().any(|e| e == id))
+    report.diagnoses.iter().filter(|d| d.matched).any(|d| d.id == id || d.explains.iter().any(|e| e == id))
 }
 
 /// Runs every rule's examples through the real pipeline with the whole rule set.

@@ -5,7 +5,7 @@
 //! A comparison with a fact the log does not tell is false, except `!=`, which is
 //! true: "not known to be X". `!name` is true when the fact is false or unknown.
 
-use crate::facts::{FACT_NAMES, Facts, Value, Version};
+use crate::facts::{FACT_NAMES, FACT_VALUES, Facts, Value, Version};
 
 #[derive(Clone, Debug, PartialEq)]
 enum Op {
@@ -69,7 +69,18 @@ impl Condition {
             let known: Vec<&str> = FACT_NAMES.iter().map(|(n, _)| *n).collect();
             return Err(format!("unknown fact `{fact}` (known: {})", known.join(", ")));
         }
+        if let (Test::Compare(_, values), Some((_, vocabulary))) = (&test, FACT_VALUES.iter().find(|(n, _)| *n == fact))
+        {
+            if let Some(bad) = values.iter().find(|v| !vocabulary.contains(&v.as_str())) {
+                return Err(format!("`{s}`: `{fact}` is never `{bad}` (its values: {})", vocabulary.join(", ")));
+            }
+        }
         Ok(Condition { source: s.to_string(), fact: fact.to_string(), test })
+    }
+
+    /// The fact the condition reads.
+    pub fn fact(&self) -> &str {
+        &self.fact
     }
 
     pub fn holds(&self, facts: &Facts) -> bool {

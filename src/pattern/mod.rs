@@ -8,6 +8,8 @@
 pub mod catalog;
 pub mod expr;
 pub mod literal;
+
+use crate::anatomy::{Level, Speaker};
 pub mod template;
 
 use std::collections::{BTreeMap, HashSet};
@@ -85,6 +87,35 @@ struct RuleFile {
     fixes: Vec<FixFile>,
     #[serde(default, rename = "example")]
     examples: Vec<ExampleFile>,
+    /// How common the cause is among failed publishes (0..1), and where that
+    /// figure comes from.
+    #[serde(default)]
+    prior: Option<f64>,
+    #[serde(default)]
+    prior_source: Option<String>,
+    /// The one check that tells this cause from its look-alikes.
+    #[serde(default)]
+    confirm: Option<Spanned<String>>,
+    /// When the cause is a plausible alternative although its `when` does not hold.
+    #[serde(default)]
+    candidate: Option<WhenFile>,
+    /// Evidence for (positive weight) or against (negative) the cause, in log-odds.
+    #[serde(default, rename = "evidence")]
+    weights: Vec<EvidenceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidenceFile {
+    #[serde(default)]
+    facts: Vec<Spanned<String>>,
+    #[serde(default)]
+    all: Vec<Spanned<String>>,
+    #[serde(default)]
+    none: Vec<Spanned<String>>,
+    weight: f64,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 fn default_rank() -> i32 {
@@ -103,6 +134,32 @@ struct SignalFile {
     /// Why the signal has no distinctive literal, when it cannot have one.
     #[serde(default)]
     weak_literal: Option<String>,
+    /// The tools whose lines may be evidence (`"npm"`, `["pnpm", "npm"]`).
+    #[serde(default)]
+    speaker: Option<Spanned<OneOrMany>>,
+    /// The levels a line must have (`"error"`).
+    #[serde(default)]
+    level: Option<Spanned<OneOrMany>>,
+    /// Quoted text (a test's diff, a string, a deep indent) counts too.
+    #[serde(default)]
+    quoted: bool,
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn items(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(s) => vec![s.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,13 +210,19 @@ struct ExampleFile {
     note: Option<String>,
 }
 
-/// A signal: a literal for the prefilter, a regex to confirm it on the line.
+/// A signal: a literal for the prefilter, a regex to confirm it on a line's
+/// message, and the speakers and levels that line may have.
 #[derive(Clone, Debug)]
 pub struct Signal {
     pub name: String,
     pub literal: String,
     pub regex: SignalRegex,
     pub scope: Scope,
+    /// Empty: any speaker.
+    pub speakers: Vec<Speaker>,
+    /// Empty: any level.
+    pub levels: Vec<Level>,
+    pub quoted: bool,
 }
 
 /// The regex size limit: a pattern that compiles bigger is refused.
@@ -246,9 +309,48 @@ pub struct Rule {
     pub adjustments: Vec<Adjustment>,
     pub fixes: Vec<Fix>,
     pub examples: Vec<Example>,
+    /// Share of failed publishes with this cause (0..1).
+    pub prior: f64,
+    pub prior_source: Option<String>,
+    pub confirm: Option<String>,
+    /// Plausible-alternative conditions (a candidate when the first answer is unsure).
+    pub candidate: Option<When>,
+    pub weights: Vec<Weight>,
 }
 
+/// Evidence that moves a cause's score by `weight` (log-odds) when it holds.
+#[derive(Clone, Debug)]
+pub struct Weight {
+    pub when: When,
+    pub weight: f64,
+    pub note: Option<String>,
+}
+
+/// The prior of a rule that states none.
+pub const DEFAULT_PRIOR: f64 = 0.01;
+
 impl Rule {
+    /// Every fact the rule reads: in its conditions, weights and texts.
+    pub fn facts_read(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let blocks = std::iter::once(&self.facts)
+            .chain(self.alternatives.iter().map(|w| &w.facts))
+            .chain(self.adjustments.iter().map(|a| &a.facts))
+            .chain(self.candidate.iter().map(|w| &w.facts))
+            .chain(self.weights.iter().map(|w| &w.when.facts));
+        for block in blocks {
+            out.extend(block.iter().map(Condition::fact));
+        }
+        let texts = [&self.title, &self.explanation]
+            .into_iter()
+            .chain(self.confirm.as_ref())
+            .chain(self.fixes.iter().flat_map(|f| [&f.title, &f.body].into_iter().chain(f.snippet.as_ref())));
+        for t in texts {
+            out.extend(template::placeholders(t).into_iter().map(|p| p.name));
+        }
+        out
+    }
+
     pub fn family(&self) -> &str {
         self.id.split('/').next().unwrap_or("")
     }
@@ -460,11 +562,15 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
                     continue;
                 }
             };
-            // Every line the regex matches in the examples must hold the literal, or
-            // the prefilter would hide matches the author expects.
+            // Every line whose message the regex matches in the examples must hold
+            // the literal, or the prefilter would hide matches the author expects.
             for ex in file.examples.iter().filter(|_| load == Load::Check) {
                 for line in ex.log.lines() {
-                    if regex.is_match(line.as_bytes()) && !line.contains(literal.as_str()) {
+                    let message = crate::anatomy::anatomy(line).message;
+                    if regex.is_match(message.as_bytes())
+                        && !line.contains(literal.as_str())
+                        && !message.contains(literal.as_str())
+                    {
                         cx.at(span.clone(), format!("signal `{name}`: the regex matches example line `{line}`, which lacks the literal `{literal}`; the prefilter would hide that match"));
                     }
                 }
@@ -474,7 +580,45 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
             SignalRegex::deferred(pattern)
         };
         captures.extend(names);
-        signals.push(Signal { name, literal: literal.clone(), regex, scope: s.scope });
+        let mut speakers = Vec::new();
+        if let Some(list) = &s.speaker {
+            for item in list.get_ref().items() {
+                match Speaker::parse(item) {
+                    Some(sp) => speakers.push(sp),
+                    None => cx.at(
+                        list.span(),
+                        format!(
+                            "signal `{name}`: unknown speaker `{item}` (one of: {})",
+                            Speaker::ALL.map(Speaker::name).join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+        let mut levels = Vec::new();
+        if let Some(list) = &s.level {
+            for item in list.get_ref().items() {
+                match Level::parse(item) {
+                    Some(l) => levels.push(l),
+                    None => cx.at(
+                        list.span(),
+                        format!(
+                            "signal `{name}`: unknown level `{item}` (one of: {})",
+                            Level::ALL.map(Level::name).join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+        signals.push(Signal {
+            name,
+            literal: literal.clone(),
+            regex,
+            scope: s.scope,
+            speakers,
+            levels,
+            quoted: s.quoted,
+        });
     }
 
     let resolve = |list: &[Spanned<String>], cx: &mut Ctx<'_>| -> Vec<usize> {
@@ -521,6 +665,32 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
             facts: conditions(&alt.facts, &mut cx),
         });
     }
+    let candidate = file.candidate.as_ref().map(|c| When {
+        all: resolve(&c.all, &mut cx),
+        any: resolve(&c.any, &mut cx),
+        none: resolve(&c.none, &mut cx),
+        facts: conditions(&c.facts, &mut cx),
+    });
+    let weights: Vec<Weight> = file
+        .weights
+        .iter()
+        .map(|w| Weight {
+            when: When {
+                all: resolve(&w.all, &mut cx),
+                any: Vec::new(),
+                none: resolve(&w.none, &mut cx),
+                facts: conditions(&w.facts, &mut cx),
+            },
+            weight: w.weight,
+            note: w.note.clone(),
+        })
+        .collect();
+    if let Some(p) = file.prior.filter(|p| !(*p > 0.0 && *p <= 1.0)) {
+        cx.at(file.title.span(), format!("prior {p} is not a share: it must be above 0 and at most 1"));
+    }
+    if file.candidate.is_some() && file.confirm.is_none() {
+        cx.at(file.title.span(), "a rule with a `[candidate]` block needs `confirm`: the check that tells it apart");
+    }
     let adjustments = file
         .adjustments
         .iter()
@@ -564,6 +734,9 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
     };
     check_template(&file.title, &mut cx);
     check_template(&file.explanation, &mut cx);
+    if let Some(c) = &file.confirm {
+        check_template(c, &mut cx);
+    }
     for f in &file.fixes {
         check_template(&f.title, &mut cx);
         if let Some(b) = &f.body {
@@ -628,6 +801,11 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
             })
             .collect(),
         examples: file.examples.into_iter().map(|e| Example { matches: e.matches, log: e.log, note: e.note }).collect(),
+        prior: file.prior.unwrap_or(DEFAULT_PRIOR),
+        prior_source: file.prior_source,
+        confirm: file.confirm.map(Spanned::into_inner),
+        candidate,
+        weights,
     })
 }
 

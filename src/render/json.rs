@@ -38,6 +38,12 @@ struct DiagnosisDto<'a> {
     references: &'a [String],
     jobs: &'a [String],
     explains: &'a [String],
+    /// `root` (a rule matched) or `candidate` (a plausible alternative).
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirm: Option<&'a str>,
+    /// Prior and weighted evidence, in log-odds: orders the candidates.
+    score: f64,
 }
 
 #[derive(Serialize)]
@@ -45,6 +51,9 @@ struct EvidenceDto<'a> {
     job: &'a str,
     step: &'a str,
     line: u64,
+    /// The last line of a message joined from several lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<u64>,
     text: &'a str,
 }
 
@@ -69,7 +78,7 @@ struct JobDto<'a> {
 }
 
 fn evidence(e: &Evidence) -> EvidenceDto<'_> {
-    EvidenceDto { job: &e.job, step: &e.step, line: e.line, text: &e.text }
+    EvidenceDto { job: &e.job, step: &e.step, line: e.line, end_line: e.end_line, text: &e.text }
 }
 
 pub fn render(report: &Report) -> String {
@@ -98,6 +107,9 @@ pub fn render(report: &Report) -> String {
                 references: &d.references,
                 jobs: &d.jobs,
                 explains: &d.explains,
+                role: if d.candidate { "candidate" } else { "root" },
+                confirm: d.confirm.as_deref(),
+                score: (d.score * 100.0).round() / 100.0,
             })
             .collect(),
         jobs: report

@@ -7,6 +7,7 @@
 //! GitHub's 65,536-character comment limit, cutting whole blocks and saying so.
 
 use crate::diagnose::{Diagnosis, Evidence, Report};
+use crate::pattern::Confidence;
 
 /// GitHub's limit on a comment body, in characters.
 pub const GITHUB_BODY_MAX: usize = 65_536;
@@ -50,9 +51,9 @@ fn evidence_block(evidence: &[Evidence]) -> String {
     for e in evidence {
         // A pasted fragment has no step: do not print an empty crumb.
         if e.step.is_empty() {
-            text.push_str(&format!("{} › line {}: {}\n", e.job, e.line, e.text));
+            text.push_str(&format!("{} › line {}: {}\n", e.job, e.lines(), e.text));
         } else {
-            text.push_str(&format!("{} › {} › line {}: {}\n", e.job, e.step, e.line, e.text));
+            text.push_str(&format!("{} › {} › line {}: {}\n", e.job, e.step, e.lines(), e.text));
         }
     }
     format!(
@@ -63,10 +64,47 @@ fn evidence_block(evidence: &[Evidence]) -> String {
     )
 }
 
+/// What a tired maintainer reads first when the answer is not sure: the most
+/// likely cause, each alternative with the check that tells it apart, and the
+/// first cause's fixes in order.
+fn lead_block(report: &Report) -> Option<String> {
+    let first = report.diagnoses.first()?;
+    let others: Vec<&Diagnosis> = report.diagnoses.iter().skip(1).filter(|d| d.candidate).collect();
+    if others.is_empty() {
+        return None;
+    }
+    let mut out = format!("**Most likely:** {} ({}, {})", inert(&first.title), id(&first.id), first.confidence);
+    if let Some(c) = &first.confirm {
+        out.push_str(&format!(" · confirm: {}", inert(c)));
+    }
+    out.push_str("\n\n**Otherwise:**\n\n");
+    for d in others {
+        out.push_str(&format!("- {}: {}", id(&d.id), inert(&d.title)));
+        if let Some(c) = &d.confirm {
+            out.push_str(&format!(" · check: {}", inert(c)));
+        }
+        out.push('\n');
+    }
+    if !first.fixes.is_empty() {
+        out.push_str("\n**First, in order:** ");
+        let steps: Vec<String> =
+            first.fixes.iter().enumerate().map(|(n, f)| format!("{}. {}", n + 1, inert(&f.title))).collect();
+        out.push_str(&steps.join(" "));
+        out.push('\n');
+    }
+    Some(out)
+}
+
 fn diagnosis_blocks(i: usize, d: &Diagnosis, blocks: &mut Vec<String>) {
     let mut head = format!("### {}. {}\n\n{} · confidence **{}**", i + 1, inert(&d.title), id(&d.id), d.confidence);
     if d.jobs.len() > 1 || !d.jobs.is_empty() {
         head.push_str(&format!(" · job{}: {}", if d.jobs.len() == 1 { "" } else { "s" }, inert(&d.jobs.join(", "))));
+    }
+    if d.candidate {
+        head.push_str(" · a plausible alternative");
+    }
+    if let Some(c) = d.confirm.as_deref().filter(|_| d.candidate || d.confidence != Confidence::High) {
+        head.push_str(&format!("\n\n**Confirm:** {}", inert(c)));
     }
     head.push_str(&format!("\n\n{}\n", inert(&d.explanation)));
     blocks.push(head);
@@ -122,6 +160,9 @@ pub fn render(report: &Report, cx: &super::Context, options: &Options) -> String
         heading.push('\n');
     }
     blocks.push(heading);
+    if let Some(lead) = lead_block(report) {
+        blocks.push(lead);
+    }
     for (i, d) in report.diagnoses.iter().enumerate() {
         diagnosis_blocks(i, d, &mut blocks);
     }
@@ -173,6 +214,7 @@ mod tests {
             job: "build".into(),
             step: step.into(),
             line: 7,
+            end_line: None,
             text: "npm error code E404".into(),
         };
         let block = evidence_block(&[line(""), line("Publish")]);

@@ -46,3 +46,43 @@ pub fn render(report: &Report, format: Format, cx: &Context) -> String {
         Format::Github => github::render(&safe),
     }
 }
+
+/// `analyze --why`: for each cause, its prior and the weighted evidence that
+/// counted for and against it, and the symptoms it folded in.
+pub fn why(report: &Report) -> String {
+    inert::commands(&why_text(report), false)
+}
+
+fn why_text(report: &Report) -> String {
+    let safe = crate::redact::report(report);
+    let mut out = String::from("\nWhy these causes, in this order:\n");
+    if safe.diagnoses.is_empty() {
+        out.push_str("  no rule matched and no candidate's conditions held\n");
+    }
+    for (i, d) in safe.diagnoses.iter().enumerate() {
+        let role = if d.candidate { "candidate" } else { "matched" };
+        out.push_str(&format!(
+            "\n{}. {} ({role}, {}): score {:.2} = prior {} (ln {:.2})",
+            i + 1,
+            d.id,
+            d.confidence,
+            d.score,
+            d.prior,
+            d.prior.ln()
+        ));
+        out.push('\n');
+        for (what, w) in &d.why {
+            out.push_str(&format!("   {:+.2}  {what}\n", w));
+        }
+        for e in d.evidence.iter().take(6) {
+            out.push_str(&format!("   line {}: {}\n", e.line, e.text));
+        }
+        if !d.explains.is_empty() {
+            out.push_str(&format!("   folded in: {}\n", d.explains.join(", ")));
+        }
+        if let Some(c) = &d.confirm {
+            out.push_str(&format!("   confirm: {c}\n"));
+        }
+    }
+    out
+}

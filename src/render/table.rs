@@ -17,7 +17,7 @@ fn evidence_table(evidence: &[Evidence], cx: &super::Context) -> String {
     let mut t = table(cx);
     t.set_header(vec!["job", "step", "line", "text"]);
     for e in evidence {
-        t.add_row(vec![e.job.clone(), e.step.clone(), e.line.to_string(), e.text.clone()]);
+        t.add_row(vec![e.job.clone(), e.step.clone(), e.lines(), e.text.clone()]);
     }
     t.to_string()
 }
@@ -46,6 +46,21 @@ pub fn render(report: &Report, cx: &super::Context) -> String {
         }
         return out;
     }
+    let alternatives: Vec<_> = report.diagnoses.iter().skip(1).filter(|d| d.candidate).collect();
+    if let (Some(first), false) = (report.diagnoses.first(), alternatives.is_empty()) {
+        out.push_str(&format!("Most likely: {} [{}, {}]\n", first.title, first.id, first.confidence));
+        if let Some(c) = &first.confirm {
+            out.push_str(&format!("  confirm: {c}\n"));
+        }
+        out.push_str("Otherwise:\n");
+        for d in &alternatives {
+            out.push_str(&format!("  - {} [{}]\n", d.title, d.id));
+            if let Some(c) = &d.confirm {
+                out.push_str(&format!("    check: {c}\n"));
+            }
+        }
+        out.push('\n');
+    }
     let mut summary = table(cx);
     summary.set_header(vec!["#", "cause", "confidence", "jobs"]);
     for (i, d) in report.diagnoses.iter().enumerate() {
@@ -60,6 +75,9 @@ pub fn render(report: &Report, cx: &super::Context) -> String {
     out.push('\n');
     for (i, d) in report.diagnoses.iter().enumerate() {
         out.push_str(&format!("\n{}. {} [{}, confidence {}]\n\n", i + 1, d.title, d.id, d.confidence));
+        if let Some(c) = d.confirm.as_deref().filter(|_| d.candidate) {
+            out.push_str(&format!("   Confirm: {c}\n\n"));
+        }
         out.push_str(&indent(&d.explanation, "   "));
         out.push_str("\n\n   Fix, in this order:\n");
         for (n, f) in d.fixes.iter().enumerate() {

@@ -185,7 +185,7 @@ pub fn leaky_log(lines: &[String]) -> (String, usize) {
 }
 
 /// What the tool writes itself: headings, paragraphs, bold, code, the fix list,
-/// the evidence `<details>`, the footer's `<sub>`, its links, the truncation note,
+/// the list of alternatives, the evidence `<details>`, the footer's `<sub>`, its links, the truncation note,
 /// the struck-out ids of a resolved comment.
 const ALLOWED: &[&str] = &[
     "h2",
@@ -195,6 +195,7 @@ const ALLOWED: &[&str] = &[
     "code",
     "pre",
     "ol",
+    "ul",
     "li",
     "details",
     "summary",
