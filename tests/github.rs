@@ -806,3 +806,42 @@ fn cli_reads_an_existing_file_named_like_a_run_id() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json_ids(&out.stdout), ["provenance/repository-url-missing"]);
 }
+
+#[test]
+fn job_and_step_names_from_github_cannot_drive_the_terminal() {
+    let gh = GitHub::new();
+    gh.run(run_json("completed", Some("failure"), 1));
+    let hostile = job_json(
+        RELEASE_JOB,
+        "rel\u{1b}]0;window title\u{7}ease\u{1b}[2J\u{9b}2J",
+        "completed",
+        Some("failure"),
+        vec![
+            step(1, "Set up job", "success", "02:10", "02:14"),
+            step(2, "Run actions/checkout@v4", "success", "02:14", "02:16"),
+            step(3, "Setup Node", "success", "02:16", "02:19"),
+            step(4, "Install", "success", "02:19", "02:23"),
+            step(5, "Publish\u{1b}]52;c;cHduZWQ=\u{7} to npm\r::error::forged", "failure", "02:24", "02:28"),
+            step(12, "Complete job", "success", "02:31", "02:31"),
+        ],
+    );
+    gh.jobs_in_pages(&[hostile]);
+    gh.job_log(RELEASE_JOB, release_log());
+    let dir = tempfile::tempdir().unwrap();
+    let api = gh.api_url();
+    for format in ["table", "markdown", "json"] {
+        let out = cli(
+            &["analyze", &RUN.to_string(), "-R", &format!("{OWNER}/{REPO}"), "--api-url", &api, "--format", format],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("Publish") && stdout.contains("rel"), "{format}: the names are shown:\n{stdout}");
+        for c in stdout.chars().chain(String::from_utf8_lossy(&out.stderr).chars()) {
+            assert!(!c.is_control() || c == '\n' || c == '\t', "{format}: control {c:?} in:\n{stdout}");
+        }
+        for line in stdout.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{format}: {line}");
+        }
+    }
+}
