@@ -885,11 +885,9 @@ pub const REFUSALS: &[(&str, &[&str])] = &[
 
 /// The refusal a message reports, if any (see [`REFUSALS`]).
 fn refusal_of(message: &str) -> Option<(usize, &'static str)> {
-    REFUSALS
-        .iter()
-        .enumerate()
-        .rev()
-        .find_map(|(rank, (kind, words))| words.iter().any(|w| message.contains(w)).then_some((rank, *kind)))
+    REFUSALS.iter().enumerate().rev().find_map(|(rank, (kind, words))| {
+        words.iter().any(|w| message.contains(w)).then_some((rank, *kind))
+    })
 }
 
 fn push_unique(list: &mut Vec<&'static str>, item: &'static str) {

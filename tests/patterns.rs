@@ -59,18 +59,8 @@ fn no_rule_fires_on_a_command_echo() {
 #[test]
 fn no_rule_regex_repeats_a_wrapper() {
     const WRAPPERS: &[&str] = &[
-        r"##\[error",
-        r"##\[warning",
-        "🦋",
-        r"#\d+ ",
-        r"Error: )?",
-        "➤",
-        "› ",
-        r"\[[@\w./-]+\]: ",
-        r"npm (?:ERR!|error)",
-        "npm ERR! ",
-        "npm error ",
-        r"[@\w./-]+:[\w:-]+: ",
+        r"##\[error", r"##\[warning", "🦋", r"#\d+ ", r"Error: )?", "➤", "› ", r"\[[@\w./-]+\]: ",
+        r"npm (?:ERR!|error)", "npm ERR! ", "npm error ", r"[@\w./-]+:[\w:-]+: ",
     ];
     let rules = RuleSet::builtin().unwrap();
     let mut found = Vec::new();
