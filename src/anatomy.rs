@@ -135,6 +135,11 @@ pub struct Anatomy<'a> {
     pub frame: u64,
     /// npm's title when it is a status (`404` in `npm error 404 ...`).
     pub status_title: Option<u16>,
+    /// The whole line's width in characters (a hard wrap cuts long lines only).
+    pub width: usize,
+    /// A tool's own prefix or a level marker stood before the message (a line with
+    /// one is a record of its own, never the rest of another line).
+    pub prefixed: bool,
 }
 
 /// Whether a form is a wrapper around another tool's line or the speaking tool.
@@ -450,6 +455,10 @@ fn bracket_label(s: &str) -> Option<Peel> {
     if name == "semantic-release" || name.starts_with("@semantic-release/") || name.contains('/') && name.contains(':') {
         return None;
     }
+    // Playwright's project (`[chromium] › tests/a.spec.ts:3:1 › ...`) is its output.
+    if r[close + 1..].starts_with(" › ") {
+        return None;
+    }
     // yarn classic's step counter `[1/4] Bumping version...` is output.
     if name.contains('/') && name.bytes().all(|c| c.is_ascii_digit() || c == b'/') {
         return None;
@@ -655,6 +664,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
     let mut indent = 0;
     // A tool's prefix was peeled: the runner's forms no longer apply.
     let mut inside = false;
+    let mut prefixed = false;
     'peel: for _ in 0..12 {
         // Leading spaces: the web view indents by two; more, or a quote mark,
         // before a tool's prefix means the line quotes it (pnpm's padded badge
@@ -669,6 +679,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
                 if spaces > 2 || mark > 0 {
                     quoted = true;
                 }
+                indent = indent.max(spaces);
                 rest = probe;
                 continue;
             }
@@ -694,6 +705,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
             match form.role {
                 Role::WeakWrapper if !nested => continue,
                 Role::Speaker if !nested => {
+                    prefixed = true;
                     speaker = form.speaker;
                     if p.level.is_some() {
                         level = p.level;
@@ -713,6 +725,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
                 outer_speaker = form.speaker;
             }
             inside |= form.role == Role::Speaker;
+            prefixed |= form.role == Role::Speaker;
             if p.level.is_some() {
                 level = p.level;
             }
@@ -744,7 +757,8 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
             (w.len() == 3 && w.bytes().all(|c| c.is_ascii_digit())).then(|| w.parse().ok()).flatten()
         })
         .flatten();
-    Anatomy { speaker, level, message, quoted, indent, frame, status_title }
+    let prefixed = prefixed || level.is_some();
+    Anatomy { speaker, level, message, quoted, indent, frame, status_title, width: text.chars().count(), prefixed }
 }
 
 /// Sentence ends after which a line does not run on.
@@ -755,7 +769,7 @@ fn ends_sentence(s: &str) -> bool {
 /// Running text starts with a letter, a digit or a quote, not with a record's
 /// mark (`📦`, `✔`, `→`, a bracket).
 fn runs_on(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_alphanumeric() || matches!(c, '"' | '\'' | '`' | '-' | '/'))
+    s.chars().next().is_some_and(|c| c.is_alphanumeric() || c.is_ascii_punctuation() && !"[#$>{}|".contains(c))
 }
 
 /// How `cur` continues the logical line that `head` opened (`prev` is the line
@@ -773,32 +787,61 @@ pub fn continues<'a>(
     cur: &'a Anatomy<'a>,
     cur_stamped: bool,
 ) -> Option<&'a str> {
-    if head.quoted != cur.quoted || cur.message.is_empty() {
+    // A quoted line never continues a real one; text after a quoted head is the
+    // rest of the quote.
+    if cur.quoted && !head.quoted || cur.message.is_empty() {
         return None;
     }
     if head.speaker == Speaker::Npm && cur.speaker == Speaker::Npm {
         let same = head.level == cur.level && head.frame == cur.frame && head.status_title.is_some();
         return (same && head.status_title == cur.status_title).then(|| cur.message[3..].trim_start());
     }
-    if cur.speaker != Speaker::Unknown || cur.level.is_some() || head.speaker == Speaker::Unknown {
+    if cur.prefixed {
         return None;
     }
     if cur.frame != head.frame && cur.frame != 0 {
         return None;
     }
     let m = cur.message.as_ref();
-    if m.starts_with("at ") || m.starts_with(['[', '#', '$', '>', '{', '}']) {
+    let record = m.starts_with("at ") || m.starts_with(['[', '#', '$', '>', '{', '}', '|']);
+    // npm, lerna, yarn berry and changesets prefix every line of their own output: in
+    // a paste, a bare line after theirs is their line cut by a wrap.
+    let every_line = matches!(head.speaker, Speaker::Npm | Speaker::Lerna | Speaker::YarnBerry | Speaker::Changesets);
+    if head.quoted && !cur_stamped && !record {
+        // The rest of a quote the head opened and a wrap cut: quote text too, up to
+        // the line that closes it.
+        let open = ['\'', '"', '`'].into_iter().find(|q| head.message.matches(*q).count() % 2 == 1);
+        if let Some(q) = open {
+            let prev_is_head = prev == head;
+            let closed = !prev_is_head && prev.message.contains(q);
+            return (!closed).then_some(m);
+        }
+    }
+    if head.speaker == Speaker::Unknown {
+        // Plain text: only a hard wrap of a long line in a paste carries on.
+        let long = prev.width >= WRAPPED_MIN;
+        return (!cur_stamped && long && !record && !ends_sentence(&prev.message) && runs_on(m)).then_some(m);
+    }
+    if cur.indent > head.indent && cur.indent >= 2 && !record {
+        return Some(m);
+    }
+    if every_line {
+        // Timestamped lines are whole lines, but for these tools a bare line can
+        // only be theirs (a wrapped paste under `gh run view` columns).
+        return (!m.starts_with("at ") && (!cur_stamped || !record)).then_some(m);
+    }
+    if cur_stamped {
         return None;
     }
-    if cur.indent > head.indent && cur.indent >= 2 {
-        return Some(m);
-    }
     let level_with = cur.indent == prev.indent || cur.indent == head.indent;
-    if !cur_stamped && !ends_sentence(&prev.message) && level_with && runs_on(m) {
-        return Some(m);
-    }
-    None
+    // A line that is only a tool's prefix (`[semantic-release] › ℹ`) was cut from its words.
+    let cut = !ends_sentence(&prev.message) || prev.message.is_empty();
+    (level_with && !record && runs_on(m) && cut).then_some(m)
 }
+
+/// The shortest line a hard wrap leaves before its cut (wraps are at 60 columns or
+/// more, and the cut falls before the word that did not fit).
+const WRAPPED_MIN: usize = 48;
 
 #[cfg(test)]
 mod tests {
@@ -945,7 +988,8 @@ mod tests {
         assert_eq!(join(&["npm error code E404", "npm error 404 x"], false), "");
         assert_eq!(join(&["[WARN] Skipped OIDC: ERR_X:", "       Incorrect permissions for idToken"], true), "Incorrect permissions for idToken");
         assert_eq!(join(&["npm error 422 Unsupported GitHub Actions", "runner environment: \"self-hosted\". Only", "supported."], false), "runner environment: \"self-hosted\". Only|supported.");
-        assert_eq!(join(&["npm error 422 Unsupported GitHub Actions", "runner environment"], true), "", "runner lines are whole lines");
+        assert_eq!(join(&["[WARN] Unsupported GitHub Actions", "runner environment"], true), "", "runner lines are whole lines");
+        assert_eq!(join(&["npm error 422 Unsupported GitHub Actions", "runner environment"], true), "runner environment", "npm prefixes all its lines");
         assert_eq!(join(&["#12 45.1 npm error 404 a", "#12 45.2 npm error 404 b"], true), "b");
         assert_eq!(join(&["npm error 404 a.", "    at foo (x.js:1:1)"], false), "");
         assert_eq!(join(&["npm error 404 a", "##[error]Process completed"], false), "");

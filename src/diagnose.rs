@@ -454,6 +454,12 @@ fn add_candidates(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan], diagnos
         _ => false,
     };
     let at = diagnoses.len().min(1);
+    if at == 0 {
+        // No rule named the cause: the most likely candidate is the answer.
+        if let Some(best) = found.first_mut() {
+            best.candidate = false;
+        }
+    }
     diagnoses.splice(at..at, found);
     if lead {
         let mut first = diagnoses.remove(0);

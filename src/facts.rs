@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::anatomy::Speaker;
+use crate::anatomy::{Level, Speaker};
 use crate::normalize::{Line, LineKind};
 
 /// A dotted version such as `11.5.1`, compared numerically.
@@ -266,7 +266,7 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
     ("explicit_provenance", "--provenance or NPM_CONFIG_PROVENANCE in a script or env echo"),
     (
         "publisher",
-        "the tool that published: changesets, semantic-release, lerna, pnpm, yarn-berry, yarn-classic, npm-publish-action, npm",
+        "the tool that published: changesets, semantic-release, lerna, pnpm, yarn-berry, yarn-classic, npm-publish-action, bun, npm",
     ),
     ("failed_step", "name of the step with the first ##[error]"),
     ("log_date", "the earliest date in the log, YYYY-MM-DD"),
@@ -407,7 +407,8 @@ impl Facts {
     /// log does not tell.
     pub fn publisher_oidc(&self) -> Option<bool> {
         match self.publisher() {
-            Some("yarn-classic") => Some(false),
+            // bun publish has no OIDC (1.4.5; oven-sh/bun#22423).
+            Some("yarn-classic" | "bun") => Some(false),
             Some("yarn-berry") => None,
             Some("pnpm") if self.pnpm_native => Some(true),
             Some("semantic-release") => self.semantic_release_oidc.then_some(true),
@@ -444,8 +445,11 @@ impl Facts {
             && !self.steps.iter().any(|s| s.writes_home_npmrc);
         // Before trusted publishing existed, a job without a token simply forgot it.
         let oidc_era = self.log_date.as_deref().is_some_and(|d| d >= TRUSTED_PUBLISHING_GA);
+        // Upgrading npm to a release that can do the exchange is done for OIDC.
+        let upgraded_for_oidc =
+            self.npm_upgrade.as_ref().is_some_and(|(spec, _)| spec_reaches_oidc(spec) == Some(true));
         let oidc = if tokenless {
-            oidc_era || self.id_token_write
+            oidc_era || self.id_token_write || upgraded_for_oidc
         } else {
             // An ID token with no provenance to sign is for trusted publishing.
             node == TokenEcho::Empty && self.id_token_write && !explicit_provenance
@@ -560,6 +564,8 @@ impl Facts {
 /// to its prefilter, so structure costs nothing on other lines.
 pub const FACT_LITERALS: &[&str] = &[
     "##[",
+    // a step header copied from the web view (`Run npm publish`)
+    "Run ",
     // the header of a step's echoed `env:` block
     "env:",
     "NODE_AUTH_TOKEN",
@@ -604,6 +610,7 @@ pub const FACT_LITERALS: &[&str] = &[
     "➤ YN",
     "ERR_PNPM",
     "yarn publish",
+    "bun publish",
     "npm-publish",
     "NpmCallError",
     "OIDC",
@@ -781,6 +788,16 @@ fn names_publish(text: &str) -> bool {
     t.contains("publish") || t.contains("release")
 }
 
+/// A script line that publishes or runs a release: the words [`RELEASE_WORDS`]
+/// (the scanner feeds the lines holding them to the facts).
+fn script_releases(code: &str) -> bool {
+    RELEASE_WORDS.iter().any(|w| code.contains(w))
+}
+
+/// Script words that start a publish or a release.
+pub const RELEASE_WORDS: &[&str] =
+    &["publish", "run release", "semantic-release", "release-it", "nx release", "changeset version", "lerna version"];
+
 /// A script line that runs `pnpm ... publish` (not `pnpm run publish`).
 fn runs_pnpm_publish(code: &str) -> bool {
     let words: Vec<&str> = code.split_whitespace().collect();
@@ -815,8 +832,8 @@ fn token_echo(value: &str) -> TokenEcho {
 
 /// The tools a publish can go through, ordered by how specific they are: a
 /// wrapper over npm names the path.
-pub const PUBLISHERS: [&str; 8] =
-    ["semantic-release", "changesets", "lerna", "yarn-berry", "pnpm", "npm-publish-action", "yarn-classic", "npm"];
+pub const PUBLISHERS: [&str; 9] =
+    ["semantic-release", "changesets", "lerna", "yarn-berry", "pnpm", "npm-publish-action", "yarn-classic", "bun", "npm"];
 
 fn publisher_order(p: &str) -> usize {
     PUBLISHERS.iter().position(|o| *o == p).unwrap_or(PUBLISHERS.len())
@@ -883,10 +900,13 @@ pub const REFUSALS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The refusal a message reports, if any (see [`REFUSALS`]).
-fn refusal_of(message: &str) -> Option<(usize, &'static str)> {
+/// The refusal a line reports, if any (see [`REFUSALS`]). A bare code (`ENEEDAUTH `,
+/// `code E404`) counts only on a tool's or an error line; a whole sentence anywhere.
+fn refusal_of(line: &Line<'_>) -> Option<(usize, &'static str)> {
+    let tool_line = line.speaker != Speaker::Unknown || line.level == Some(Level::Error);
     REFUSALS.iter().enumerate().rev().find_map(|(rank, (kind, words))| {
-        words.iter().any(|w| message.contains(w)).then_some((rank, *kind))
+        let said = |w: &&str| line.message.contains(*w) && (tool_line || w.len() >= 16 && w.contains(' '));
+        words.iter().any(said).then_some((rank, *kind))
     })
 }
 
@@ -962,7 +982,8 @@ impl FactsBuilder {
         let trimmed = text.trim();
         match line.kind {
             LineKind::StepStart => {
-                let name = text.strip_prefix("##[group]Run ").unwrap_or(text).trim().to_string();
+                let name =
+                    text.strip_prefix("##[group]Run ").or_else(|| text.strip_prefix("Run ")).unwrap_or(text).trim().to_string();
                 let is_setup_node = name.starts_with("actions/setup-node@");
                 // A step file from an archive is one step: its `Run` marker opens the
                 // echo but the source already named the step.
@@ -1020,7 +1041,7 @@ impl FactsBuilder {
             LineKind::Echo => {
                 // The header of the step's `env:` block: the env is echoed, so a
                 // token variable missing from it is absent.
-                if text == "env:" {
+                if trimmed == "env:" {
                     self.facts.steps.last_mut().expect("a step always exists").env_seen = true;
                     return;
                 }
@@ -1072,8 +1093,12 @@ impl FactsBuilder {
         if code.contains("publish") {
             step.script_publishes = true;
         }
-        if names_publish(code) {
+        if script_releases(code) {
             step.publishes = true;
+        }
+        if code.contains("bun publish") {
+            push_unique(&mut step.publishers, "bun");
+            push_unique(&mut self.facts.publishers, "bun");
         }
         if runs_pnpm_publish(code) {
             push_unique(&mut step.publishers, "pnpm");
@@ -1090,6 +1115,12 @@ impl FactsBuilder {
     }
 
     fn output_line(&mut self, s: &str, line: &Line<'_>) {
+        // npm's lifecycle banner echoes the script it runs (`> npm publish --provenance`).
+        if let Some(cmd) = line.message.strip_prefix("> ") {
+            if cmd.contains("--provenance") && !cmd.contains("--provenance=false") && !cmd.contains("--no-provenance") {
+                self.facts.steps.last_mut().expect("a step always exists").explicit_provenance = true;
+            }
+        }
         let f = &mut self.facts;
         // A bare version after an `npm --version` echo.
         if self.expect_version > 0 {
@@ -1107,7 +1138,7 @@ impl FactsBuilder {
         if is_auth_failure(s) {
             f.auth_failure = true;
         }
-        if let Some((rank, kind)) = refusal_of(line.message) {
+        if let Some((rank, kind)) = refusal_of(line) {
             let current = f.refusal.and_then(|k| REFUSALS.iter().position(|(r, _)| *r == k));
             if current.is_none_or(|c| rank > c) {
                 f.refusal = Some(kind);
@@ -1192,8 +1223,11 @@ impl FactsBuilder {
                 f.publish_registry = Some(host);
             }
         }
-        if let Some(rest) = line.message.strip_prefix("code ").filter(|_| line.speaker == Speaker::Npm) {
-            if let Some(code) = rest.split_whitespace().next() {
+        if let Some(rest) =
+            line.message.strip_prefix("code ").filter(|_| line.speaker == Speaker::Npm && line.level == Some(Level::Error))
+        {
+            // npm's codes start with E (`E404`, `ENEEDAUTH`); `code 1` is a script's exit status.
+            if let Some(code) = rest.split_whitespace().next().filter(|c| c.starts_with('E')) {
                 f.npm_error_code = Some(code.to_string());
             }
         } else if let Some(status) = put_status(line.message) {
@@ -1276,6 +1310,12 @@ impl FactsBuilder {
             Some("pnpm")
         } else if s.contains("NpmCallError") || s.contains("npm-publish") && s.contains("Error:") {
             Some("npm-publish-action")
+        } else if line.speaker == Speaker::Bun
+            || line.message.starts_with("missing authentication (run `bunx npm login`)")
+            // bun's own wording for a refused PUT (npm says `is not in this registry`)
+            || line.message.ends_with("' does not exist in this registry")
+        {
+            Some("bun")
         } else if s.starts_with("yarn publish v1.")
             || s.contains("No token found and can't prompt for login")
             || s.starts_with("error Couldn't publish package")
@@ -1333,7 +1373,7 @@ mod tests {
         for (i, raw) in log.lines().enumerate() {
             let echo = raw.starts_with("\x1b[36;1m");
             let text = raw.trim_start_matches("\x1b[36;1m").trim_end_matches("\x1b[0m");
-            let kind = structure.classify(text, echo);
+            let kind = structure.classify(text, echo, true);
             let anatomy = crate::anatomy::anatomy(text);
             b.line(&Line::single(i as u64 + 1, text, kind, &anatomy));
         }
@@ -1425,6 +1465,10 @@ mod tests {
         assert_eq!(fact(&f, "publisher_oidc").as_deref(), Some("no"));
         let pnpm11 = " WARN  Skipped OIDC: ERR_PNPM_AUTH_TOKEN_EXCHANGE: Failed token exchange request with body message: Unknown error (status code 404)\n[E404] 404 Not Found - PUT https://registry.npmjs.org/@a%2fb";
         assert_eq!(fact(&facts_of(pnpm11), "publisher_oidc").as_deref(), Some("yes"));
+        let bun = "bun publish v1.3.5 (1e86cebd)\nerror: missing authentication (run `bunx npm login`)";
+        let f = facts_of(bun);
+        assert_eq!(fact(&f, "publisher").as_deref(), Some("bun"));
+        assert_eq!(fact(&f, "publisher_oidc").as_deref(), Some("no"));
         let yarn1 = "yarn publish v1.22.22\nerror No token found and can't prompt for login when running with --non-interactive.";
         let f = facts_of(yarn1);
         assert_eq!(fact(&f, "publisher").as_deref(), Some("yarn-classic"));

@@ -196,7 +196,7 @@ impl Matcher {
         let mut fact_literals = Vec::new();
         // The facts' own literals, and every tool's words for a refused publish.
         let refusals = crate::facts::REFUSALS.iter().flat_map(|(_, words)| words.iter());
-        for lit in FACT_LITERALS.iter().chain(refusals) {
+        for lit in FACT_LITERALS.iter().chain(refusals).chain(crate::facts::RELEASE_WORDS) {
             fact_literals.push(literal_index(lit, &mut literals, &mut literal_signals, &mut literal_is_context));
         }
         for lit in CONTEXT_LITERALS {
@@ -211,7 +211,10 @@ impl Matcher {
             .build(&literals)
             .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&literals))
             .expect("literals are plain strings, which always build");
-        let prefilter = LineFilter::new(&literals);
+        // The block prefilter looks for a word of each literal a wrap cannot cut;
+        // the whole literal is then looked for in the joined logical line.
+        let keys: Vec<&str> = literals.iter().map(|l| crate::pattern::literal::wrap_key(l)).collect();
+        let prefilter = LineFilter::new(&keys);
         let mut literal_is_fact = vec![false; literals.len()];
         fact_literals.into_iter().for_each(|i| literal_is_fact[i] = true);
         Matcher {
@@ -474,13 +477,31 @@ impl JobScanner<'_> {
                 state.facts.saw_timestamp(&String::from_utf8_lossy(&raw[r.clone()]));
             }
         }
-        let text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
-        let kind = state.structure.classify(&text, prefix.script_echo);
+        let mut text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
+        let mut stamped = prefix.timestamp.is_some();
+        // A line cut right after its timestamp (a wrapped paste of `gh run view`
+        // output): the text on this indented line is the stamped line's.
+        if !stamped && text.starts_with(' ') {
+            if let Some(prev) = previous_line(block, at.0, 0) {
+                let (ptext, pprefix) = clean(&block[prev.0..prev.1]);
+                // Cut after the timestamp, or after a mark as short as changesets' 🦋.
+                let stub = ptext.trim();
+                if stub.chars().count() <= 2 && pprefix.timestamp.is_some() {
+                    text = if stub.is_empty() {
+                        text.trim_start().to_string()
+                    } else {
+                        format!("{stub}  {}", text.trim_start())
+                    };
+                    stamped = true;
+                }
+            }
+        }
+        let kind = state.structure.classify(&text, prefix.script_echo, stamped);
         let is_output = kind == LineKind::Output;
 
         // The logical line: the lines this one continues, itself, and the lines
         // that continue it (output only: echoes are whole lines).
-        let mut lines: Vec<(String, bool)> = vec![(text, prefix.timestamp.is_some())];
+        let mut lines: Vec<(String, bool)> = vec![(text, stamped)];
         let mut head_number = number;
         let mut last = at.1;
         let mut last_number = number;
@@ -519,10 +540,10 @@ impl JobScanner<'_> {
                     head_number -= chosen as u64;
                 }
             }
-            // Ahead: the lines that continue it (only a tool's line has any).
+            // Ahead: the lines that continue it.
             let head_text = lines[0].0.clone();
             let head = anatomy::anatomy(&head_text);
-            if head.speaker != Speaker::Unknown {
+            {
                 let mut pos = at.1;
                 let mut bytes: usize = lines.iter().map(|(t, _)| t.len()).sum();
                 for _ in 0..JOIN_AHEAD {
@@ -615,7 +636,16 @@ impl JobScanner<'_> {
                 continue;
             }
             let regex = signal.regex.get();
-            let Some(caps) = regex.captures(message.as_bytes()) else {
+            // The joined message, else the first line's own: a join never hides
+            // what the line said alone (a wrong join of two plain lines).
+            let found = regex.captures(message.as_bytes()).or_else(|| {
+                if lines.len() == 1 || head_anatomy.quoted {
+                    return None;
+                }
+                let alone = anatomies.iter().filter(|a| !a.quoted && (signal.scope == Scope::Echo || signal.admits(a)));
+                alone.map(|a| a.message.as_ref()).find_map(|m| regex.captures(m.as_bytes()))
+            });
+            let Some(caps) = found else {
                 continue;
             };
             let hits = &mut state.hits[sig as usize];

@@ -95,6 +95,49 @@ fn timestamp_len(s: &[u8]) -> Option<usize> {
     (s.get(i) == Some(&b'Z')).then_some(i + 1)
 }
 
+/// `job<TAB>step<TAB><timestamp>`: the job's and step's ranges (`UNKNOWN STEP` is
+/// no step) and where the timestamp starts.
+fn tab_columns(s: &[u8]) -> Option<(Range<usize>, Option<Range<usize>>, usize)> {
+    let t1 = memchr::memchr(b'\t', s)?;
+    let t2 = memchr::memchr(b'\t', &s[t1 + 1..]).map(|i| t1 + 1 + i)?;
+    let mut ts = t2 + 1;
+    if s[ts..].starts_with(BOM) {
+        ts += BOM.len();
+    }
+    timestamp_len(&s[ts..])?;
+    let step = (&s[t1 + 1..t2] != b"UNKNOWN STEP").then_some(t1 + 1..t2);
+    Some((0..t1, step, ts))
+}
+
+/// `job  step  <timestamp>`: columns separated by two or more spaces before a
+/// runner timestamp. Returns the job's and step's ranges and where the timestamp
+/// starts.
+fn spaced_columns(s: &[u8]) -> Option<(Range<usize>, Option<Range<usize>>, usize)> {
+    let head = &s[..s.len().min(300)];
+    let gap = memchr::memmem::find(head, b"  ")?;
+    // The timestamp follows the last run of spaces before it.
+    let mut i = gap;
+    let ts = loop {
+        let at = i + head[i..].iter().take_while(|c| **c == b' ').count();
+        let at = if head[at..].starts_with(BOM) { at + BOM.len() } else { at };
+        if timestamp_len(&head[at..]).is_some() {
+            break at;
+        }
+        i = at + memchr::memmem::find(&head[at..], b"  ")?;
+    };
+    if gap == 0 {
+        return None;
+    }
+    let job = 0..gap;
+    let rest = &s[gap..ts];
+    let lead = rest.iter().take_while(|c| **c == b' ').count();
+    let body = &rest[lead..];
+    let trail = body.iter().rev().take_while(|c| **c == b' ' || **c == 0xBF || **c == 0xBB || **c == 0xEF).count();
+    let step = (body.len() > trail && &body[..body.len() - trail] != b"UNKNOWN STEP")
+        .then(|| gap + lead..gap + lead + body.len() - trail);
+    Some((job, step, ts))
+}
+
 /// Splits the prefixes off `raw` (one line, without its `\n`) and writes the
 /// cleaned text into `out`. Returns what the prefixes carried.
 pub fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Prefix {
@@ -108,20 +151,24 @@ pub fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Prefix {
     if line[start..].starts_with(BOM) {
         start += BOM.len();
     }
-    // `gh run view --log`: job<TAB>step<TAB><timestamp> text
-    if let Some(t1) = memchr::memchr(b'\t', &line[start..]).map(|i| start + i) {
-        if let Some(t2) = memchr::memchr(b'\t', &line[t1 + 1..]).map(|i| t1 + 1 + i) {
-            let mut ts = t2 + 1;
-            if line[ts..].starts_with(BOM) {
-                ts += BOM.len();
-            }
-            if timestamp_len(&line[ts..]).is_some() {
-                prefix.job = Some(start..t1);
-                if &line[t1 + 1..t2] != b"UNKNOWN STEP" {
-                    prefix.step = Some(t1 + 1..t2);
-                }
-                start = ts;
-            }
+    // `gh run view --log`: job<TAB>step<TAB><timestamp> text; the columns may also
+    // arrive as runs of spaces (a paste), or twice (gh's output of a gh log saved
+    // again: the outer columns name the job).
+    for _ in 0..2 {
+        let columns = tab_columns(&line[start..]).or_else(|| spaced_columns(&line[start..]));
+        let Some((job, step, ts)) = columns else { break };
+        if prefix.job.is_none() {
+            prefix.job = Some(start + job.start..start + job.end);
+            prefix.step = step.map(|r| start + r.start..start + r.end);
+        }
+        let n = timestamp_len(&line[start + ts..]).expect("columns end at a timestamp");
+        prefix.timestamp = Some(start + ts..start + ts + n);
+        start += ts + n;
+        if line.get(start) == Some(&b' ') {
+            start += 1;
+        }
+        if line[start..].starts_with(BOM) {
+            start += BOM.len();
         }
     }
     if let Some(n) = timestamp_len(&line[start..]) {
@@ -223,11 +270,16 @@ pub fn text_in<'a>(buf: &'a [u8], spare: &'a mut String) -> &'a str {
 #[derive(Debug, Default)]
 pub struct Structure {
     in_echo: bool,
+    /// A step header copied from the web view (`Run <command>`, its echo indented
+    /// by two spaces below it, timestamps gone).
+    web_echo: bool,
 }
 
 impl Structure {
-    pub fn classify(&mut self, text: &str, script_echo: bool) -> LineKind {
+    /// Classifies one line; `stamped`: it carried a runner timestamp.
+    pub fn classify(&mut self, text: &str, script_echo: bool, stamped: bool) -> LineKind {
         if let Some(rest) = text.strip_prefix("##[") {
+            self.web_echo = false;
             if rest.starts_with("group]Run ") {
                 self.in_echo = true;
                 return LineKind::StepStart;
@@ -237,9 +289,27 @@ impl Structure {
             }
             return LineKind::Output;
         }
+        if !stamped && !self.in_echo {
+            if text.starts_with("Run ") && text.len() > 4 {
+                self.web_echo = true;
+                return LineKind::StepStart;
+            }
+            if self.web_echo {
+                match text.strip_prefix("  ") {
+                    // The web view indents the whole echo by two spaces.
+                    Some(inner) => return Self::echo_entry(inner, false),
+                    None => self.web_echo = false,
+                }
+            }
+        }
         if !self.in_echo {
             return LineKind::Output;
         }
+        Self::echo_entry(text, script_echo)
+    }
+
+    /// A line inside a step's echo: a script line, or an `env:`/`with:` entry.
+    fn echo_entry(text: &str, script_echo: bool) -> LineKind {
         if script_echo {
             return LineKind::Echo;
         }
@@ -281,6 +351,19 @@ mod tests {
         assert_eq!(t, "Current runner version: '2.329.0'");
         assert_eq!(&raw[p.job.unwrap()], b"Release / Release");
         assert_eq!(p.step, None);
+    }
+
+    #[test]
+    fn strips_gh_columns_pasted_as_spaces() {
+        let raw = b"release   Publish to npm   2026-01-04T08:12:00.0000000Z npm error code E404";
+        let (t, p) = norm(raw);
+        assert_eq!(t, "npm error code E404");
+        assert_eq!(&raw[p.job.unwrap()], b"release");
+        assert_eq!(&raw[p.step.unwrap()], b"Publish to npm");
+        let (t, p) = norm(b"Release / Release       UNKNOWN STEP    2025-12-09T23:54:25.9807169Z x");
+        assert_eq!((t.as_str(), p.step), ("x", None));
+        let (t, _) = norm(b"two  spaces but no time");
+        assert_eq!(t, "two  spaces but no time");
     }
 
     #[test]
@@ -337,12 +420,24 @@ mod tests {
     #[test]
     fn classifies_echo_blocks() {
         let mut s = Structure::default();
-        assert_eq!(s.classify("##[group]Run npm publish", false), LineKind::StepStart);
-        assert_eq!(s.classify("npm publish --provenance", true), LineKind::Echo);
-        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false), LineKind::Env);
-        assert_eq!(s.classify("  registry-url: https://registry.npmjs.org", false), LineKind::With);
-        assert_eq!(s.classify("##[endgroup]", false), LineKind::Output);
-        assert_eq!(s.classify("npm error code E404", false), LineKind::Output);
-        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false), LineKind::Output);
+        assert_eq!(s.classify("##[group]Run npm publish", false, true), LineKind::StepStart);
+        assert_eq!(s.classify("npm publish --provenance", true, true), LineKind::Echo);
+        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false, true), LineKind::Env);
+        assert_eq!(s.classify("  registry-url: https://registry.npmjs.org", false, true), LineKind::With);
+        assert_eq!(s.classify("##[endgroup]", false, true), LineKind::Output);
+        assert_eq!(s.classify("npm error code E404", false, true), LineKind::Output);
+        assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false, true), LineKind::Output);
+    }
+
+    #[test]
+    fn classifies_a_web_view_copy_of_an_echo() {
+        let mut s = Structure::default();
+        assert_eq!(s.classify("Run npm publish --access public", false, false), LineKind::StepStart);
+        assert_eq!(s.classify("  npm publish --access public", false, false), LineKind::Echo);
+        assert_eq!(s.classify("  env:", false, false), LineKind::Echo);
+        assert_eq!(s.classify("    NODE_AUTH_TOKEN: XXXXX-XXXXX-XXXXX-XXXXX", false, false), LineKind::Env);
+        assert_eq!(s.classify("npm error code E404", false, false), LineKind::Output);
+        assert_eq!(s.classify("  npm error 404 x", false, false), LineKind::Output, "the echo ended");
+        assert_eq!(s.classify("Run tests", false, true), LineKind::Output, "a runner line is never a web copy");
     }
 }

@@ -23,11 +23,18 @@ fn structural(line: &str) -> bool {
 }
 
 /// Greedy word wrap at `width` columns; a word longer than the width stays whole.
+/// A step's echo (`##[group]Run` to `##[endgroup]`) is the runner's, kept whole.
 fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
+    let mut in_echo = false;
     for raw in text.lines() {
         let line = drop_timestamp(raw);
-        if line.chars().count() <= width || structural(line) {
+        if line.starts_with("##[group]Run ") {
+            in_echo = true;
+        } else if line.starts_with("##[endgroup]") {
+            in_echo = false;
+        }
+        if line.chars().count() <= width || structural(line) || in_echo {
             out.push_str(line);
             out.push('\n');
             continue;

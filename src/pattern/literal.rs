@@ -48,6 +48,21 @@ const BULK_LINES: &[&str] = &[
     "2026-01-04T10:15:32.1235702Z   CI: true",
 ];
 
+/// The part of `literal` the block prefilter looks for: the most distinctive word
+/// of it, since a hard wrap can cut a literal of several words across lines but
+/// never a word. The scanner then finds the whole literal in the logical line the
+/// wrapped lines join into. A word with a digit or a mark in it (`E404`,
+/// `--provenance`, `id-token`) is the most telling, else the longest that is not
+/// everywhere; a literal without such a word is its own key.
+pub fn wrap_key(literal: &str) -> &str {
+    let words = literal.split_whitespace().filter(|w| w.len() >= 4 && too_common(w).is_none());
+    let best = words.max_by_key(|w| (w.bytes().any(|c| !c.is_ascii_alphabetic()), w.len()));
+    match best {
+        Some(w) if literal.split_whitespace().count() > 1 => w,
+        _ => literal,
+    }
+}
+
 /// Why `literal` cannot prefilter (it is everywhere), or `None` when it can.
 pub fn too_common(literal: &str) -> Option<String> {
     let word = literal.trim();
@@ -63,6 +78,16 @@ pub fn too_common(literal: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_wrap_key_is_a_telling_word_of_the_literal() {
+        assert_eq!(super::wrap_key("Classic tokens have been revoked"), "revoked");
+        assert_eq!(super::wrap_key("Not Found - PUT"), "Found");
+        assert_eq!(super::wrap_key("code E404"), "E404");
+        assert_eq!(super::wrap_key("ENEEDAUTH"), "ENEEDAUTH");
+        assert_eq!(super::wrap_key("an id-token permission"), "id-token");
+        assert_eq!(super::wrap_key("the and"), "the and");
+    }
+
     use super::*;
 
     #[test]
