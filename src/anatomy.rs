@@ -183,29 +183,148 @@ fn peel(len: usize, level: Option<Level>) -> Option<Peel> {
 
 /// The prefix forms, tried in order at each step of the peel loop.
 const FORMS: &[Form] = &[
-    Form { name: "runner marker", speaker: Speaker::GitHub, role: Role::Wrapper, outer: true, framed: false, matcher: runner_marker },
-    Form { name: "workflow command", speaker: Speaker::GitHub, role: Role::Wrapper, outer: true, framed: false, matcher: workflow_command },
-    Form { name: "web-copy level", speaker: Speaker::GitHub, role: Role::Wrapper, outer: true, framed: false, matcher: web_copy_level },
-    Form { name: "buildkit", speaker: Speaker::BuildKit, role: Role::Wrapper, outer: false, framed: true, matcher: buildkit },
-    Form { name: "buildkit replay", speaker: Speaker::BuildKit, role: Role::WeakWrapper, outer: false, framed: false, matcher: buildkit_replay },
-    Form { name: "compose", speaker: Speaker::Compose, role: Role::Wrapper, outer: false, framed: true, matcher: compose },
+    Form {
+        name: "runner marker",
+        speaker: Speaker::GitHub,
+        role: Role::Wrapper,
+        outer: true,
+        framed: false,
+        matcher: runner_marker,
+    },
+    Form {
+        name: "workflow command",
+        speaker: Speaker::GitHub,
+        role: Role::Wrapper,
+        outer: true,
+        framed: false,
+        matcher: workflow_command,
+    },
+    Form {
+        name: "web-copy level",
+        speaker: Speaker::GitHub,
+        role: Role::Wrapper,
+        outer: true,
+        framed: false,
+        matcher: web_copy_level,
+    },
+    Form {
+        name: "buildkit",
+        speaker: Speaker::BuildKit,
+        role: Role::Wrapper,
+        outer: false,
+        framed: true,
+        matcher: buildkit,
+    },
+    Form {
+        name: "buildkit replay",
+        speaker: Speaker::BuildKit,
+        role: Role::WeakWrapper,
+        outer: false,
+        framed: false,
+        matcher: buildkit_replay,
+    },
+    Form {
+        name: "compose",
+        speaker: Speaker::Compose,
+        role: Role::Wrapper,
+        outer: false,
+        framed: true,
+        matcher: compose,
+    },
     Form { name: "clock", speaker: Speaker::Unknown, role: Role::Wrapper, outer: false, framed: false, matcher: clock },
-    Form { name: "semantic-release", speaker: Speaker::SemanticRelease, role: Role::Speaker, outer: false, framed: false, matcher: semantic_release },
-    Form { name: "pnpm badge", speaker: Speaker::Pnpm, role: Role::Speaker, outer: false, framed: false, matcher: pnpm_badge },
-    Form { name: "yarn foreach", speaker: Speaker::YarnBerry, role: Role::Wrapper, outer: false, framed: true, matcher: yarn_foreach },
+    Form {
+        name: "semantic-release",
+        speaker: Speaker::SemanticRelease,
+        role: Role::Speaker,
+        outer: false,
+        framed: false,
+        matcher: semantic_release,
+    },
+    Form {
+        name: "pnpm badge",
+        speaker: Speaker::Pnpm,
+        role: Role::Speaker,
+        outer: false,
+        framed: false,
+        matcher: pnpm_badge,
+    },
+    Form {
+        name: "yarn foreach",
+        speaker: Speaker::YarnBerry,
+        role: Role::Wrapper,
+        outer: false,
+        framed: true,
+        matcher: yarn_foreach,
+    },
     Form { name: "turbo", speaker: Speaker::Turbo, role: Role::Speaker, outer: false, framed: false, matcher: turbo },
-    Form { name: "bracket label", speaker: Speaker::Unknown, role: Role::Wrapper, outer: false, framed: true, matcher: bracket_label },
-    Form { name: "changesets", speaker: Speaker::Changesets, role: Role::Speaker, outer: false, framed: false, matcher: changesets },
+    Form {
+        name: "bracket label",
+        speaker: Speaker::Unknown,
+        role: Role::Wrapper,
+        outer: false,
+        framed: true,
+        matcher: bracket_label,
+    },
+    Form {
+        name: "changesets",
+        speaker: Speaker::Changesets,
+        role: Role::Speaker,
+        outer: false,
+        framed: false,
+        matcher: changesets,
+    },
     Form { name: "npm", speaker: Speaker::Npm, role: Role::Speaker, outer: false, framed: false, matcher: npm },
     Form { name: "lerna", speaker: Speaker::Lerna, role: Role::Speaker, outer: false, framed: false, matcher: lerna },
-    Form { name: "yarn berry", speaker: Speaker::YarnBerry, role: Role::Speaker, outer: false, framed: false, matcher: yarn_berry },
+    Form {
+        name: "yarn berry",
+        speaker: Speaker::YarnBerry,
+        role: Role::Speaker,
+        outer: false,
+        framed: false,
+        matcher: yarn_berry,
+    },
     Form { name: "nx", speaker: Speaker::Nx, role: Role::Speaker, outer: false, framed: false, matcher: nx },
-    Form { name: "turbo task", speaker: Speaker::Turbo, role: Role::Wrapper, outer: false, framed: true, matcher: turbo_task },
+    Form {
+        name: "turbo task",
+        speaker: Speaker::Turbo,
+        role: Role::Wrapper,
+        outer: false,
+        framed: true,
+        matcher: turbo_task,
+    },
     Form { name: "bun", speaker: Speaker::Bun, role: Role::Speaker, outer: false, framed: false, matcher: bun },
-    Form { name: "error colon", speaker: Speaker::Unknown, role: Role::Speaker, outer: false, framed: false, matcher: error_colon },
-    Form { name: "yarn classic", speaker: Speaker::YarnClassic, role: Role::Speaker, outer: false, framed: false, matcher: yarn_classic },
-    Form { name: "pnpm recursive", speaker: Speaker::Pnpm, role: Role::WeakWrapper, outer: false, framed: true, matcher: pnpm_recursive },
-    Form { name: "stream label", speaker: Speaker::Unknown, role: Role::WeakWrapper, outer: false, framed: true, matcher: stream_label },
+    Form {
+        name: "error colon",
+        speaker: Speaker::Unknown,
+        role: Role::Speaker,
+        outer: false,
+        framed: false,
+        matcher: error_colon,
+    },
+    Form {
+        name: "yarn classic",
+        speaker: Speaker::YarnClassic,
+        role: Role::Speaker,
+        outer: false,
+        framed: false,
+        matcher: yarn_classic,
+    },
+    Form {
+        name: "pnpm recursive",
+        speaker: Speaker::Pnpm,
+        role: Role::WeakWrapper,
+        outer: false,
+        framed: true,
+        matcher: pnpm_recursive,
+    },
+    Form {
+        name: "stream label",
+        speaker: Speaker::Unknown,
+        role: Role::WeakWrapper,
+        outer: false,
+        framed: true,
+        matcher: stream_label,
+    },
 ];
 
 /// The names of the forms, for documentation and tests.
@@ -302,7 +421,7 @@ fn elapsed(s: &str) -> usize {
 /// BuildKit's replay of a failed step's last lines: `1.741 npm ERR! ...`.
 fn buildkit_replay(s: &str) -> Option<Peel> {
     let n = elapsed(s);
-    (n > 0).then(|| Peel { len: n, label: None, level: None, keep: None })
+    (n > 0).then_some(Peel { len: n, label: None, level: None, keep: None })
 }
 
 /// docker compose: `web-1  | ` (name padded, then `| `).
@@ -409,9 +528,10 @@ fn pnpm_badge(s: &str) -> Option<Peel> {
     let is_code = |w: &str| w.len() > 1 && w.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
     let (level, keep) = if inner == "WARN" {
         (Level::Warn, None)
-    } else if inner.starts_with("ERR_PNPM_") && is_code(inner) {
-        (Level::Error, Some(inner.to_string()))
-    } else if inner == "ELIFECYCLE" || inner == "ERROR" && s.starts_with('\u{2009}') {
+    } else if inner.starts_with("ERR_PNPM_") && is_code(inner)
+        || inner == "ELIFECYCLE"
+        || inner == "ERROR" && s.starts_with('\u{2009}')
+    {
         (Level::Error, Some(inner.to_string()))
     } else if s.starts_with('[')
         && inner.len() == 4
@@ -436,7 +556,12 @@ fn yarn_foreach(s: &str) -> Option<Peel> {
     let r = s.strip_prefix('[')?;
     let close = r.find("]: ")?;
     let name = &r[..close];
-    (!name.is_empty() && !name.contains(' ')).then(|| Peel { len: 1 + close + 3, label: None, level: None, keep: None })
+    (!name.is_empty() && !name.contains(' ')).then_some(Peel {
+        len: 1 + close + 3,
+        label: None,
+        level: None,
+        keep: None,
+    })
 }
 
 /// concurrently / npm-run-all labels: `[0] `, `[publish] `, and `[ERROR] `-style levels.
@@ -452,7 +577,8 @@ fn bracket_label(s: &str) -> Option<Peel> {
         return None;
     }
     // Known tools' own brackets are theirs, not a label.
-    if name == "semantic-release" || name.starts_with("@semantic-release/") || name.contains('/') && name.contains(':') {
+    if name == "semantic-release" || name.starts_with("@semantic-release/") || name.contains('/') && name.contains(':')
+    {
         return None;
     }
     // Playwright's project (`[chromium] › tests/a.spec.ts:3:1 › ...`) is its output.
@@ -547,7 +673,7 @@ fn nx(s: &str) -> Option<Peel> {
             return peel(p.len() + pad, None);
         }
     }
-    s.starts_with("> nx run ").then(|| Peel { len: 2, label: None, level: Some(Level::Info), keep: None })
+    s.starts_with("> nx run ").then_some(Peel { len: 2, label: None, level: Some(Level::Info), keep: None })
 }
 
 /// turbo's task prefix: `pkg:task: `, `@scope/pkg:build: `.
@@ -556,7 +682,8 @@ fn turbo_task(s: &str) -> Option<Peel> {
     let label = &s[..end];
     let colon = label.find(':')?;
     let (pkg, task) = (&label[..colon], &label[colon + 1..]);
-    let ok = |w: &str, extra: &[u8]| !w.is_empty() && w.bytes().all(|c| c.is_ascii_alphanumeric() || extra.contains(&c));
+    let ok =
+        |w: &str, extra: &[u8]| !w.is_empty() && w.bytes().all(|c| c.is_ascii_alphanumeric() || extra.contains(&c));
     let letter = task.bytes().next().is_some_and(|c| c.is_ascii_alphabetic());
     if !ok(pkg, b"@/._-") || !ok(task, b":_-.") || !letter || label.contains("//") {
         return None;
@@ -576,12 +703,12 @@ fn turbo(s: &str) -> Option<Peel> {
 
 /// bun's `bun publish v1.2.3` header.
 fn bun(s: &str) -> Option<Peel> {
-    s.starts_with("bun publish v").then(|| Peel { len: 0, label: None, level: Some(Level::Info), keep: None })
+    s.starts_with("bun publish v").then_some(Peel { len: 0, label: None, level: Some(Level::Info), keep: None })
 }
 
 /// `error: ` as bun, git and many CLIs print it: a level, no telling speaker.
 fn error_colon(s: &str) -> Option<Peel> {
-    s.starts_with("error: ").then(|| Peel { len: 7, label: None, level: Some(Level::Error), keep: None })
+    s.starts_with("error: ").then_some(Peel { len: 7, label: None, level: Some(Level::Error), keep: None })
 }
 
 /// yarn classic's reporter: `error `, `warning `, `info `, `success `.
@@ -590,7 +717,8 @@ fn yarn_classic(s: &str) -> Option<Peel> {
     if s.strip_prefix("error TS").is_some_and(|r| digits(r) >= 3) {
         return None;
     }
-    for (p, level) in [("error ", Level::Error), ("warning ", Level::Warn), ("info ", Level::Info), ("success ", Level::Info)]
+    for (p, level) in
+        [("error ", Level::Error), ("warning ", Level::Warn), ("info ", Level::Info), ("success ", Level::Info)]
     {
         if s.starts_with(p) && s.len() > p.len() {
             return peel(p.len(), Some(level));
@@ -608,7 +736,7 @@ fn pnpm_recursive(s: &str) -> Option<Peel> {
     let stage = &rest[..end];
     let ok_dir = !dir.is_empty() && dir.bytes().all(|c| c.is_ascii_alphanumeric() || b"@/._-".contains(&c));
     let ok_stage = !stage.is_empty() && stage.bytes().all(|c| c.is_ascii_alphanumeric() || b":._-".contains(&c));
-    (ok_dir && ok_stage).then(|| Peel { len: sp + 1 + end + 2, label: None, level: None, keep: None })
+    (ok_dir && ok_stage).then_some(Peel { len: sp + 1 + end + 2, label: None, level: None, keep: None })
 }
 
 /// lerna --stream and similar: `pkg: `, `@scope/pkg: `.
@@ -618,7 +746,7 @@ fn stream_label(s: &str) -> Option<Peel> {
     let ok = !label.is_empty()
         && label.len() <= 64
         && label.bytes().all(|c| c.is_ascii_alphanumeric() || b"@/._-".contains(&c));
-    ok.then(|| Peel { len: end + 2, label: None, level: None, keep: None })
+    ok.then_some(Peel { len: end + 2, label: None, level: None, keep: None })
 }
 
 /// Marks that quote a tool's line rather than print it.
@@ -647,9 +775,9 @@ fn starts_with_form(s: &str, inner: bool) -> bool {
 
 /// Does a tool's own prefix (npm's, lerna's, yarn's ...) start `s`?
 fn starts_with_tool(s: &str) -> bool {
-    FORMS.iter().any(|f| {
-        f.role == Role::Speaker && f.speaker != Speaker::Unknown && (f.matcher)(s).is_some_and(|p| p.len > 0)
-    })
+    FORMS
+        .iter()
+        .any(|f| f.role == Role::Speaker && f.speaker != Speaker::Unknown && (f.matcher)(s).is_some_and(|p| p.len > 0))
 }
 
 /// Takes one normalised output line apart.
@@ -803,7 +931,13 @@ pub fn continues<'a>(
         return None;
     }
     let m = cur.message.as_ref();
-    let record = m.starts_with("at ") || m.starts_with(['[', '#', '$', '>', '{', '}', '|']);
+    // The runner's markers, a step header copied from the web view, a stack frame,
+    // a command echo: records of their own after any line.
+    let structural = ["##[", "Run ", "at ", "$ ", "> "].iter().any(|p| m.starts_with(p));
+    if structural {
+        return None;
+    }
+    let record = m.starts_with(['[', '#', '$', '>', '{', '}', '|']);
     // npm, lerna, yarn berry and changesets prefix every line of their own output: in
     // a paste, a bare line after theirs is their line cut by a wrap.
     let every_line = matches!(head.speaker, Speaker::Npm | Speaker::Lerna | Speaker::YarnBerry | Speaker::Changesets);
@@ -828,7 +962,7 @@ pub fn continues<'a>(
     if every_line {
         // Timestamped lines are whole lines, but for these tools a bare line can
         // only be theirs (a wrapped paste under `gh run view` columns).
-        return (!m.starts_with("at ") && (!cur_stamped || !record)).then_some(m);
+        return (!cur_stamped || !record).then_some(m);
     }
     if cur_stamped {
         return None;
@@ -861,7 +995,12 @@ mod tests {
         said("npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("npm ERR! code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("npm WARN publish x", Speaker::Npm, Some(Level::Warn), "publish x");
-        said("npm notice Publishing to https://r/ with tag latest", Speaker::Npm, Some(Level::Notice), "Publishing to https://r/ with tag latest");
+        said(
+            "npm notice Publishing to https://r/ with tag latest",
+            Speaker::Npm,
+            Some(Level::Notice),
+            "Publishing to https://r/ with tag latest",
+        );
         said("npm verb oidc x", Speaker::Npm, Some(Level::Verbose), "oidc x");
         said("npm verbose oidc x", Speaker::Npm, Some(Level::Verbose), "oidc x");
         said("npm sill x", Speaker::Npm, Some(Level::Silly), "x");
@@ -872,8 +1011,18 @@ mod tests {
 
     #[test]
     fn runner_markers_and_web_copy() {
-        said("##[error]Process completed with exit code 1.", Speaker::GitHub, Some(Level::Error), "Process completed with exit code 1.");
-        said("Error: Process completed with exit code 1.", Speaker::GitHub, Some(Level::Error), "Process completed with exit code 1.");
+        said(
+            "##[error]Process completed with exit code 1.",
+            Speaker::GitHub,
+            Some(Level::Error),
+            "Process completed with exit code 1.",
+        );
+        said(
+            "Error: Process completed with exit code 1.",
+            Speaker::GitHub,
+            Some(Level::Error),
+            "Process completed with exit code 1.",
+        );
         said("##[error]npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("::error::npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("::error file=a.js,line=1::boom", Speaker::GitHub, Some(Level::Error), "boom");
@@ -883,7 +1032,12 @@ mod tests {
     #[test]
     fn buildkit_compose_and_replay() {
         said("#12 45.72 npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
-        said("#6 ERROR: process \"/bin/sh -c npm ci\" did not complete", Speaker::BuildKit, None, "ERROR: process \"/bin/sh -c npm ci\" did not complete");
+        said(
+            "#6 ERROR: process \"/bin/sh -c npm ci\" did not complete",
+            Speaker::BuildKit,
+            None,
+            "ERROR: process \"/bin/sh -c npm ci\" did not complete",
+        );
         said("1.741 npm ERR! code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("web-1  | npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("type 'string | undefined'", Speaker::Unknown, None, "type 'string | undefined'");
@@ -899,9 +1053,24 @@ mod tests {
         said("[0] anything at all", Speaker::Unknown, None, "anything at all");
         said("packages/b publish-it: npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("@scope/pkg: npm ERR! code E404", Speaker::Npm, Some(Level::Error), "code E404");
-        said("[@scope/a]: ➤ YN0033: No authentication configured for request", Speaker::YarnBerry, None, "YN0033: No authentication configured for request");
-        said(" NX   Running target publish for 3 projects failed", Speaker::Nx, None, "Running target publish for 3 projects failed");
-        said(" ERROR  run failed: command  exited (1)", Speaker::Turbo, Some(Level::Error), "run failed: command  exited (1)");
+        said(
+            "[@scope/a]: ➤ YN0033: No authentication configured for request",
+            Speaker::YarnBerry,
+            None,
+            "YN0033: No authentication configured for request",
+        );
+        said(
+            " NX   Running target publish for 3 projects failed",
+            Speaker::Nx,
+            None,
+            "Running target publish for 3 projects failed",
+        );
+        said(
+            " ERROR  run failed: command  exited (1)",
+            Speaker::Turbo,
+            Some(Level::Error),
+            "run failed: command  exited (1)",
+        );
         said("#12 3.456 pkg:publish: [0] npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
     }
 
@@ -914,42 +1083,137 @@ mod tests {
 
     #[test]
     fn pnpm_badges_every_form() {
-        said("\u{2009}ERR_PNPM_GIT_UNCLEAN\u{2009} Unclean working tree.", Speaker::Pnpm, Some(Level::Error), "ERR_PNPM_GIT_UNCLEAN Unclean working tree.");
-        said(" ERR_PNPM_GIT_UNCLEAN  Unclean working tree.", Speaker::Pnpm, Some(Level::Error), "ERR_PNPM_GIT_UNCLEAN Unclean working tree.");
-        said("[ERR_PNPM_GIT_UNCLEAN] Unclean working tree.", Speaker::Pnpm, Some(Level::Error), "ERR_PNPM_GIT_UNCLEAN Unclean working tree.");
+        said(
+            "\u{2009}ERR_PNPM_GIT_UNCLEAN\u{2009} Unclean working tree.",
+            Speaker::Pnpm,
+            Some(Level::Error),
+            "ERR_PNPM_GIT_UNCLEAN Unclean working tree.",
+        );
+        said(
+            " ERR_PNPM_GIT_UNCLEAN  Unclean working tree.",
+            Speaker::Pnpm,
+            Some(Level::Error),
+            "ERR_PNPM_GIT_UNCLEAN Unclean working tree.",
+        );
+        said(
+            "[ERR_PNPM_GIT_UNCLEAN] Unclean working tree.",
+            Speaker::Pnpm,
+            Some(Level::Error),
+            "ERR_PNPM_GIT_UNCLEAN Unclean working tree.",
+        );
         said("[WARN] Skipped OIDC: ERR_PNPM_X: y", Speaker::Pnpm, Some(Level::Warn), "Skipped OIDC: ERR_PNPM_X: y");
         said("\u{2009}WARN\u{2009}  Skipped OIDC: y", Speaker::Pnpm, Some(Level::Warn), "Skipped OIDC: y");
         said(" WARN  Skipped OIDC: y", Speaker::Pnpm, Some(Level::Warn), "Skipped OIDC: y");
-        said("[E404] 404 Not Found - PUT https://r/x - Not found", Speaker::Pnpm, Some(Level::Error), "404 Not Found - PUT https://r/x - Not found");
-        said("[ELIFECYCLE] Command failed with exit code 1.", Speaker::Pnpm, Some(Level::Error), "ELIFECYCLE Command failed with exit code 1.");
+        said(
+            "[E404] 404 Not Found - PUT https://r/x - Not found",
+            Speaker::Pnpm,
+            Some(Level::Error),
+            "404 Not Found - PUT https://r/x - Not found",
+        );
+        said(
+            "[ELIFECYCLE] Command failed with exit code 1.",
+            Speaker::Pnpm,
+            Some(Level::Error),
+            "ELIFECYCLE Command failed with exit code 1.",
+        );
     }
 
     #[test]
     fn yarn_lerna_changesets_semantic_release_bun() {
-        said("➤ YN0033: No authentication configured for request", Speaker::YarnBerry, None, "YN0033: No authentication configured for request");
+        said(
+            "➤ YN0033: No authentication configured for request",
+            Speaker::YarnBerry,
+            None,
+            "YN0033: No authentication configured for request",
+        );
         said("➤ YN0000: · Yarn 4.10.3", Speaker::YarnBerry, Some(Level::Info), "YN0000: Yarn 4.10.3");
-        said("➤ YN0035: │   Response Code: 404 (Not Found)", Speaker::YarnBerry, None, "YN0035: Response Code: 404 (Not Found)");
-        said("error Couldn't publish package: \"x\"", Speaker::YarnClassic, Some(Level::Error), "Couldn't publish package: \"x\"");
+        said(
+            "➤ YN0035: │   Response Code: 404 (Not Found)",
+            Speaker::YarnBerry,
+            None,
+            "YN0035: Response Code: 404 (Not Found)",
+        );
+        said(
+            "error Couldn't publish package: \"x\"",
+            Speaker::YarnClassic,
+            Some(Level::Error),
+            "Couldn't publish package: \"x\"",
+        );
         said("lerna ERR! E404 Not found", Speaker::Lerna, Some(Level::Error), "E404 Not found");
-        said("lerna WARN notice Package failed to publish: x", Speaker::Lerna, Some(Level::Warn), "notice Package failed to publish: x");
+        said(
+            "lerna WARN notice Package failed to publish: x",
+            Speaker::Lerna,
+            Some(Level::Warn),
+            "notice Package failed to publish: x",
+        );
         said("lerna-lite verb oidc x", Speaker::Lerna, Some(Level::Verbose), "oidc x");
         said("lerna ERR! publish npm ERR! code E404", Speaker::Npm, Some(Level::Error), "code E404");
         said("🦋  error npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
-        said("🦋  error an error occurred while publishing x: E404", Speaker::Changesets, Some(Level::Error), "an error occurred while publishing x: E404");
+        said(
+            "🦋  error an error occurred while publishing x: E404",
+            Speaker::Changesets,
+            Some(Level::Error),
+            "an error occurred while publishing x: E404",
+        );
         said("🦋  info npm info x", Speaker::Npm, Some(Level::Info), "x");
-        said("error npm error 404  'x@1' is not in this registry.", Speaker::Npm, Some(Level::Error), "404  'x@1' is not in this registry.");
-        said("[11:02:12 PM] [semantic-release] › ✘  ENONPMTOKEN No npm token specified.", Speaker::SemanticRelease, Some(Level::Error), "ENONPMTOKEN No npm token specified.");
-        said("[semantic-release] [@semantic-release/npm] › ℹ  Verify authentication", Speaker::SemanticRelease, Some(Level::Info), "Verify authentication");
-        said("[@semantic-release/npm] › ℹ  Verifying OIDC context", Speaker::SemanticRelease, Some(Level::Info), "Verifying OIDC context");
-        said("[1:48:16 PM] [semantic-release] › ✖  Failed step", Speaker::SemanticRelease, Some(Level::Error), "Failed step");
-        said("error: missing authentication (run `bunx npm login`)", Speaker::Unknown, Some(Level::Error), "missing authentication (run `bunx npm login`)");
+        said(
+            "error npm error 404  'x@1' is not in this registry.",
+            Speaker::Npm,
+            Some(Level::Error),
+            "404  'x@1' is not in this registry.",
+        );
+        said(
+            "[11:02:12 PM] [semantic-release] › ✘  ENONPMTOKEN No npm token specified.",
+            Speaker::SemanticRelease,
+            Some(Level::Error),
+            "ENONPMTOKEN No npm token specified.",
+        );
+        said(
+            "[semantic-release] [@semantic-release/npm] › ℹ  Verify authentication",
+            Speaker::SemanticRelease,
+            Some(Level::Info),
+            "Verify authentication",
+        );
+        said(
+            "[@semantic-release/npm] › ℹ  Verifying OIDC context",
+            Speaker::SemanticRelease,
+            Some(Level::Info),
+            "Verifying OIDC context",
+        );
+        said(
+            "[1:48:16 PM] [semantic-release] › ✖  Failed step",
+            Speaker::SemanticRelease,
+            Some(Level::Error),
+            "Failed step",
+        );
+        said(
+            "error: missing authentication (run `bunx npm login`)",
+            Speaker::Unknown,
+            Some(Level::Error),
+            "missing authentication (run `bunx npm login`)",
+        );
         said("bun publish v1.4.5 (a7733435c)", Speaker::Bun, Some(Level::Info), "bun publish v1.4.5 (a7733435c)");
         said("error TS2345: Argument of type", Speaker::Unknown, None, "error TS2345: Argument of type");
         said("[12:01:02] npm error code E404", Speaker::Npm, Some(Level::Error), "code E404");
-        said("npm error Error: EACCES: permission denied", Speaker::Npm, Some(Level::Error), "Error: EACCES: permission denied");
+        said(
+            "npm error Error: EACCES: permission denied",
+            Speaker::Npm,
+            Some(Level::Error),
+            "Error: EACCES: permission denied",
+        );
         said("🦋  error Error: boom", Speaker::Changesets, Some(Level::Error), "Error: boom");
-        said("[EOTP] This operation requires a one-time password.", Speaker::Pnpm, Some(Level::Error), "EOTP This operation requires a one-time password.");
-        said("[ENEEDAUTH] This command requires you to be logged in", Speaker::Pnpm, Some(Level::Error), "ENEEDAUTH This command requires you to be logged in");
+        said(
+            "[EOTP] This operation requires a one-time password.",
+            Speaker::Pnpm,
+            Some(Level::Error),
+            "EOTP This operation requires a one-time password.",
+        );
+        said(
+            "[ENEEDAUTH] This command requires you to be logged in",
+            Speaker::Pnpm,
+            Some(Level::Error),
+            "ENEEDAUTH This command requires you to be logged in",
+        );
     }
 
     #[test]
@@ -982,21 +1246,68 @@ mod tests {
             }
             pieces.join("|")
         };
-        assert_eq!(join(&["npm error 404 Note that you can also install from a", "npm error 404 tarball, folder."], true), "tarball, folder.");
+        assert_eq!(
+            join(&["npm error 404 Note that you can also install from a", "npm error 404 tarball, folder."], true),
+            "tarball, folder."
+        );
         assert_eq!(join(&["npm error 404 x", "npm error 422 y"], false), "");
         assert_eq!(join(&["npm error 404 x", "npm error code E404"], false), "");
         assert_eq!(join(&["npm error code E404", "npm error 404 x"], false), "");
-        assert_eq!(join(&["[WARN] Skipped OIDC: ERR_X:", "       Incorrect permissions for idToken"], true), "Incorrect permissions for idToken");
-        assert_eq!(join(&["npm error 422 Unsupported GitHub Actions", "runner environment: \"self-hosted\". Only", "supported."], false), "runner environment: \"self-hosted\". Only|supported.");
-        assert_eq!(join(&["[WARN] Unsupported GitHub Actions", "runner environment"], true), "", "runner lines are whole lines");
-        assert_eq!(join(&["npm error 422 Unsupported GitHub Actions", "runner environment"], true), "runner environment", "npm prefixes all its lines");
+        assert_eq!(
+            join(&["[WARN] Skipped OIDC: ERR_X:", "       Incorrect permissions for idToken"], true),
+            "Incorrect permissions for idToken"
+        );
+        assert_eq!(
+            join(
+                &[
+                    "npm error 422 Unsupported GitHub Actions",
+                    "runner environment: \"self-hosted\". Only",
+                    "supported."
+                ],
+                false
+            ),
+            "runner environment: \"self-hosted\". Only|supported."
+        );
+        assert_eq!(
+            join(&["[WARN] Unsupported GitHub Actions", "runner environment"], true),
+            "",
+            "runner lines are whole lines"
+        );
+        assert_eq!(
+            join(&["npm error 422 Unsupported GitHub Actions", "runner environment"], true),
+            "runner environment",
+            "npm prefixes all its lines"
+        );
         assert_eq!(join(&["#12 45.1 npm error 404 a", "#12 45.2 npm error 404 b"], true), "b");
         assert_eq!(join(&["npm error 404 a.", "    at foo (x.js:1:1)"], false), "");
         assert_eq!(join(&["npm error 404 a", "##[error]Process completed"], false), "");
-        assert_eq!(join(&["[WARN] Skipped OIDC: ERR_X: failed (status code 404)", "📦 @k/ui@2.0.0 → https://r/"], false), "");
-        assert_eq!(join(&["npm ERR! 422 a - ", "Error verifying x: ", "package.json: \"repository.url\" is \"\", expected", "\"https://github.com/o/r\" from provenance"], false), "Error verifying x:|package.json: \"repository.url\" is \"\", expected|\"https://github.com/o/r\" from provenance");
+        assert_eq!(
+            join(&["[WARN] Skipped OIDC: ERR_X: failed (status code 404)", "📦 @k/ui@2.0.0 → https://r/"], false),
+            ""
+        );
+        assert_eq!(
+            join(
+                &[
+                    "npm ERR! 422 a - ",
+                    "Error verifying x: ",
+                    "package.json: \"repository.url\" is \"\", expected",
+                    "\"https://github.com/o/r\" from provenance"
+                ],
+                false
+            ),
+            "Error verifying x:|package.json: \"repository.url\" is \"\", expected|\"https://github.com/o/r\" from provenance"
+        );
         assert_eq!(join(&["🦋  error an error occurred:", "    E422 a", "    b c"], true), "E422 a|b c");
         assert_eq!(join(&[" FAIL  src/a.test.ts", "  ● a › b"], true), "", "a test reporter's own lines stand alone");
-        assert_eq!(join(&["[2:14:04 PM] [semantic-release] › ✘  EGHNOPERMISSION The GitHub token doesn't", "allow to push on the repository acme/widgets."], false), "allow to push on the repository acme/widgets.");
+        assert_eq!(
+            join(
+                &[
+                    "[2:14:04 PM] [semantic-release] › ✘  EGHNOPERMISSION The GitHub token doesn't",
+                    "allow to push on the repository acme/widgets."
+                ],
+                false
+            ),
+            "allow to push on the repository acme/widgets."
+        );
     }
 }

@@ -142,7 +142,8 @@ fn score(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> (f64, 
 
 /// Tests one rule against one job; returns its diagnosis when it matches.
 fn evaluate(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan) -> Option<Diagnosis> {
-    let main = When { all: rule.all.clone(), any: rule.any.clone(), none: rule.none.clone(), facts: rule.facts.clone() };
+    let main =
+        When { all: rule.all.clone(), any: rule.any.clone(), none: rule.none.clone(), facts: rule.facts.clone() };
     if !holds(matcher, index, scan, &main) && !rule.alternatives.iter().any(|w| holds(matcher, index, scan, w)) {
         return None;
     }
@@ -419,8 +420,10 @@ fn add_candidates(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan], diagnos
     if !unsure {
         return;
     }
-    let taken: Vec<&str> =
-        diagnoses.iter().flat_map(|d| std::iter::once(d.id.as_str()).chain(d.explains.iter().map(String::as_str))).collect();
+    let taken: Vec<&str> = diagnoses
+        .iter()
+        .flat_map(|d| std::iter::once(d.id.as_str()).chain(d.explains.iter().map(String::as_str)))
+        .collect();
     let mut found: Vec<Diagnosis> = Vec::new();
     for scan in scans {
         for (i, rule) in rules.rules.iter().enumerate() {

@@ -832,8 +832,17 @@ fn token_echo(value: &str) -> TokenEcho {
 
 /// The tools a publish can go through, ordered by how specific they are: a
 /// wrapper over npm names the path.
-pub const PUBLISHERS: [&str; 9] =
-    ["semantic-release", "changesets", "lerna", "yarn-berry", "pnpm", "npm-publish-action", "yarn-classic", "bun", "npm"];
+pub const PUBLISHERS: [&str; 9] = [
+    "semantic-release",
+    "changesets",
+    "lerna",
+    "yarn-berry",
+    "pnpm",
+    "npm-publish-action",
+    "yarn-classic",
+    "bun",
+    "npm",
+];
 
 fn publisher_order(p: &str) -> usize {
     PUBLISHERS.iter().position(|o| *o == p).unwrap_or(PUBLISHERS.len())
@@ -982,8 +991,12 @@ impl FactsBuilder {
         let trimmed = text.trim();
         match line.kind {
             LineKind::StepStart => {
-                let name =
-                    text.strip_prefix("##[group]Run ").or_else(|| text.strip_prefix("Run ")).unwrap_or(text).trim().to_string();
+                let name = text
+                    .strip_prefix("##[group]Run ")
+                    .or_else(|| text.strip_prefix("Run "))
+                    .unwrap_or(text)
+                    .trim()
+                    .to_string();
                 let is_setup_node = name.starts_with("actions/setup-node@");
                 // A step file from an archive is one step: its `Run` marker opens the
                 // echo but the source already named the step.
@@ -1223,8 +1236,10 @@ impl FactsBuilder {
                 f.publish_registry = Some(host);
             }
         }
-        if let Some(rest) =
-            line.message.strip_prefix("code ").filter(|_| line.speaker == Speaker::Npm && line.level == Some(Level::Error))
+        if let Some(rest) = line
+            .message
+            .strip_prefix("code ")
+            .filter(|_| line.speaker == Speaker::Npm && line.level == Some(Level::Error))
         {
             // npm's codes start with E (`E404`, `ENEEDAUTH`); `code 1` is a script's exit status.
             if let Some(code) = rest.split_whitespace().next().filter(|c| c.starts_with('E')) {

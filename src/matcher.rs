@@ -104,6 +104,10 @@ impl JobScan {
     }
 }
 
+/// What makes two rules' signals the same signal: literal, regex, scope, speakers,
+/// levels, quoted.
+type SignalKey = (String, String, Scope, Vec<Speaker>, Vec<Level>, bool);
+
 struct UniqueSignal {
     regex: SignalRegex,
     scope: Scope,
@@ -146,7 +150,7 @@ impl Matcher {
         let mut literal_signals: Vec<Vec<u32>> = Vec::new();
         let mut literal_is_context: Vec<bool> = Vec::new();
         let mut signals: Vec<UniqueSignal> = Vec::new();
-        let mut keys: Vec<(String, String, Scope, Vec<Speaker>, Vec<Level>, bool)> = Vec::new();
+        let mut keys: Vec<SignalKey> = Vec::new();
         let mut rule_signals = Vec::new();
         let literal_index =
             |lit: &str, literals: &mut Vec<String>, ls: &mut Vec<Vec<u32>>, lc: &mut Vec<bool>| -> usize {
@@ -448,9 +452,38 @@ impl JobScanner<'_> {
     fn line(&mut self, block: &[u8], at: (usize, usize), floor: usize, number: u64) -> usize {
         let raw = &block[at.0..at.1];
         let prefix = normalize::normalize_into(raw, &mut self.norm);
-        if let Some(r) = &prefix.job {
-            let job = &raw[r.clone()];
-            if self.current.gh_job.as_deref() != Some(job) {
+        let mut text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
+        let mut stamped = prefix.timestamp.is_some();
+        let mut columns = (
+            prefix.job.clone().map(|r| raw[r].to_vec()),
+            prefix.step.clone().map(|r| raw[r].to_vec()),
+            prefix.timestamp.clone().map(|r| raw[r].to_vec()),
+        );
+        // A line cut right after its timestamp, or after a tool's bare prefix (a
+        // wrapped paste of `gh run view` output): this indented line carries on
+        // the stamped line, in its job and step.
+        if !stamped && text.starts_with(' ') {
+            if let Some(prev) = previous_line(block, at.0, 0) {
+                let praw = &block[prev.0..prev.1];
+                let (ptext, pprefix) = clean(praw);
+                let stub = ptext.trim();
+                if pprefix.timestamp.is_some() && (stub.is_empty() || anatomy::anatomy(stub).message.is_empty()) {
+                    text = if stub.is_empty() {
+                        text.trim_start().to_string()
+                    } else {
+                        format!("{stub} {}", text.trim_start())
+                    };
+                    stamped = true;
+                    columns = (
+                        pprefix.job.map(|r| praw[r].to_vec()),
+                        pprefix.step.map(|r| praw[r].to_vec()),
+                        pprefix.timestamp.map(|r| praw[r].to_vec()),
+                    );
+                }
+            }
+        }
+        if let Some(job) = &columns.0 {
+            if self.current.gh_job.as_ref() != Some(job) {
                 let name = String::from_utf8_lossy(job).into_owned();
                 if self.current.gh_job.is_some() || self.current.seen_any {
                     let next = JobState::new(self.m, Some(name));
@@ -459,41 +492,21 @@ impl JobScanner<'_> {
                 } else if self.current.name.is_none() {
                     self.current.name = Some(name);
                 }
-                self.current.gh_job = Some(job.to_vec());
+                self.current.gh_job = Some(job.clone());
             }
         }
         let state = &mut self.current;
-        if let Some(r) = &prefix.step {
-            let step = &raw[r.clone()];
-            if state.gh_step.as_deref() != Some(step) {
+        if let Some(step) = &columns.1 {
+            if state.gh_step.as_ref() != Some(step) {
                 state.facts.start_named_step(&String::from_utf8_lossy(step), number);
-                state.gh_step = Some(step.to_vec());
+                state.gh_step = Some(step.clone());
             }
         }
         state.seen_any = true;
         if !state.saw_timestamp {
-            if let Some(r) = &prefix.timestamp {
+            if let Some(stamp) = &columns.2 {
                 state.saw_timestamp = true;
-                state.facts.saw_timestamp(&String::from_utf8_lossy(&raw[r.clone()]));
-            }
-        }
-        let mut text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
-        let mut stamped = prefix.timestamp.is_some();
-        // A line cut right after its timestamp (a wrapped paste of `gh run view`
-        // output): the text on this indented line is the stamped line's.
-        if !stamped && text.starts_with(' ') {
-            if let Some(prev) = previous_line(block, at.0, 0) {
-                let (ptext, pprefix) = clean(&block[prev.0..prev.1]);
-                // Cut after the timestamp, or after a mark as short as changesets' 🦋.
-                let stub = ptext.trim();
-                if stub.chars().count() <= 2 && pprefix.timestamp.is_some() {
-                    text = if stub.is_empty() {
-                        text.trim_start().to_string()
-                    } else {
-                        format!("{stub}  {}", text.trim_start())
-                    };
-                    stamped = true;
-                }
+                state.facts.saw_timestamp(&String::from_utf8_lossy(stamp));
             }
         }
         let kind = state.structure.classify(&text, prefix.script_echo, stamped);
@@ -628,9 +641,9 @@ impl JobScanner<'_> {
         for &sig in &self.candidates {
             let signal = &self.m.signals[sig as usize];
             let in_scope = match signal.scope {
-                Scope::Output => is_output && signal.admits(&head_anatomy),
+                Scope::Output => is_output && signal.admits(head_anatomy),
                 Scope::Echo => !is_output && kind != LineKind::StepStart,
-                Scope::Any => !is_output || signal.admits(&head_anatomy),
+                Scope::Any => !is_output || signal.admits(head_anatomy),
             };
             if !in_scope {
                 continue;

@@ -151,6 +151,11 @@ pub fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Prefix {
     if line[start..].starts_with(BOM) {
         start += BOM.len();
     }
+    // The web view's line link is outermost: copied lines of a `gh` log carry it
+    // before their columns.
+    if let Some(n) = web_copy_len(&line[start..]) {
+        start += n;
+    }
     // `gh run view --log`: job<TAB>step<TAB><timestamp> text; the columns may also
     // arrive as runs of spaces (a paste), or twice (gh's output of a gh log saved
     // again: the outer columns name the job).
@@ -200,6 +205,12 @@ fn strip_ansi_into(text: &[u8], out: &mut Vec<u8>) {
     struct Keep<'a>(&'a mut Vec<u8>);
     impl vte::Perform for Keep<'_> {
         fn print(&mut self, c: char) {
+            // An invalid sequence stays one invalid byte: the text is made valid
+            // (U+FFFD) where every line is, and cleaning never grows a line.
+            if c == char::REPLACEMENT_CHARACTER {
+                self.0.push(0xFF);
+                return;
+            }
             let mut buf = [0u8; 4];
             self.0.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         }
@@ -217,24 +228,25 @@ fn strip_ansi_into(text: &[u8], out: &mut Vec<u8>) {
 /// in front of a line: `[40](https://github.com/o/r/actions/runs/1/job/2#step:7:41)`.
 fn strip_web_copy_artefact(out: &mut Vec<u8>) {
     let lead = out.iter().take_while(|c| **c == b' ').count();
-    let s = &out[lead..];
+    if let Some(n) = web_copy_len(&out[lead..]) {
+        out.drain(..lead + n);
+    }
+}
+
+/// The length of a web-view line-number link at the start of `s`, if one is there.
+fn web_copy_len(s: &[u8]) -> Option<usize> {
     if !s.starts_with(b"[") {
-        return;
+        return None;
     }
     let digits = s[1..].iter().take_while(|c| c.is_ascii_digit()).count();
     if digits == 0 || !s[1 + digits..].starts_with(b"](https://") {
-        return;
+        return None;
     }
     let link = 1 + digits + 2;
-    let Some(close) = memchr::memchr(b')', &s[link..]) else {
-        return;
-    };
+    let close = memchr::memchr(b')', &s[link..])?;
     let url = &s[link..link + close];
-    if memchr::memmem::find(url, b"#step:").is_none() {
-        return;
-    }
-    let cut = lead + link + close + 1;
-    out.drain(..cut);
+    memchr::memmem::find(url, b"#step:")?;
+    Some(link + close + 1)
 }
 
 /// The text of a normalised buffer: borrowed when it is valid UTF-8 (nearly

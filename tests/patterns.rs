@@ -54,13 +54,24 @@ fn no_rule_fires_on_a_command_echo() {
 
 /// Wrappers are peeled once, by the line anatomy, for every rule: a regex that
 /// spells one out again (the runner's `##[error]`, changesets' `🦋`, BuildKit's
-/// `#12 3.4`, yarn's `➤`, semantic-release's `›`, a bracketed workspace label)
+/// `#12 3.4`, yarn's `➤`, semantic-release's `[semantic-release]`, a bracketed
+/// workspace label)
 /// would miss every other wrapper, and a tool's prefix belongs in `speaker`/`level`.
 #[test]
 fn no_rule_regex_repeats_a_wrapper() {
     const WRAPPERS: &[&str] = &[
-        r"##\[error", r"##\[warning", "🦋", r"#\d+ ", r"Error: )?", "➤", "› ", r"\[[@\w./-]+\]: ",
-        r"npm (?:ERR!|error)", "npm ERR! ", "npm error ", r"[@\w./-]+:[\w:-]+: ",
+        r"##\[error",
+        r"##\[warning",
+        "🦋",
+        r"#\d+ ",
+        r"|Error: )",
+        "➤",
+        r"semantic-release\]",
+        r"\[[@\w./-]+\]: ",
+        r"npm (?:ERR!|error)",
+        "npm ERR! ",
+        "npm error ",
+        r"[@\w./-]+:[\w:-]+: ",
     ];
     let rules = RuleSet::builtin().unwrap();
     let mut found = Vec::new();

@@ -41,23 +41,21 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
         }
         let lead: String = line.chars().take_while(|c| *c == ' ').collect();
         let mut current = lead.clone();
-        let mut first = true;
+        let mut has_word = false;
         for word in line[lead.len()..].split(' ') {
-            let room = if first { width } else { width - indent.len() };
-            let empty = current.trim().is_empty();
-            if !empty && current.chars().count() + 1 + word.chars().count() > room {
+            if has_word && current.chars().count() + 1 + word.chars().count() > width {
                 out.push_str(&current);
                 out.push('\n');
                 current = format!("{indent}{word}");
-                first = false;
+                has_word = !word.is_empty();
+                continue;
             } else {
-                if !empty || !current.is_empty() && !current.ends_with(' ') && !current.is_empty() && current != lead {
-                    current.push(' ');
-                } else if !current.is_empty() && current != lead {
+                if has_word {
                     current.push(' ');
                 }
                 current.push_str(word);
             }
+            has_word = true;
         }
         out.push_str(&current);
         out.push('\n');

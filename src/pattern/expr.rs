@@ -69,8 +69,7 @@ impl Condition {
             let known: Vec<&str> = FACT_NAMES.iter().map(|(n, _)| *n).collect();
             return Err(format!("unknown fact `{fact}` (known: {})", known.join(", ")));
         }
-        if let (Test::Compare(_, values), Some((_, vocabulary))) =
-            (&test, FACT_VALUES.iter().find(|(n, _)| *n == fact))
+        if let (Test::Compare(_, values), Some((_, vocabulary))) = (&test, FACT_VALUES.iter().find(|(n, _)| *n == fact))
         {
             if let Some(bad) = values.iter().find(|v| !vocabulary.contains(&v.as_str())) {
                 return Err(format!("`{s}`: `{fact}` is never `{bad}` (its values: {})", vocabulary.join(", ")));
