@@ -959,13 +959,11 @@ pub fn continues<'a>(
     if cur.indent > head.indent && cur.indent >= 2 && !record {
         return Some(m);
     }
-    if every_line {
-        // Timestamped lines are whole lines, but for these tools a bare line can
-        // only be theirs (a wrapped paste under `gh run view` columns).
-        return (!cur_stamped || !record).then_some(m);
-    }
     if cur_stamped {
         return None;
+    }
+    if every_line {
+        return Some(m);
     }
     let level_with = cur.indent == prev.indent || cur.indent == head.indent;
     // A line that is only a tool's prefix (`[semantic-release] › ℹ`) was cut from its words.
@@ -1275,8 +1273,8 @@ mod tests {
         );
         assert_eq!(
             join(&["npm error 422 Unsupported GitHub Actions", "runner environment"], true),
-            "runner environment",
-            "npm prefixes all its lines"
+            "",
+            "a runner-stamped line is whole, even after npm's"
         );
         assert_eq!(join(&["#12 45.1 npm error 404 a", "#12 45.2 npm error 404 b"], true), "b");
         assert_eq!(join(&["npm error 404 a.", "    at foo (x.js:1:1)"], false), "");

@@ -912,11 +912,25 @@ pub const REFUSALS: &[(&str, &[&str])] = &[
 /// The refusal a line reports, if any (see [`REFUSALS`]). A bare code (`ENEEDAUTH `,
 /// `code E404`) counts only on a tool's or an error line; a whole sentence anywhere.
 fn refusal_of(line: &Line<'_>) -> Option<(usize, &'static str)> {
+    static WORDS: std::sync::OnceLock<(aho_corasick::AhoCorasick, Vec<(usize, &'static str)>)> =
+        std::sync::OnceLock::new();
+    let (ac, kinds) = WORDS.get_or_init(|| {
+        let mut words = Vec::new();
+        let mut kinds = Vec::new();
+        for (rank, (_, list)) in REFUSALS.iter().enumerate() {
+            for w in *list {
+                words.push(*w);
+                kinds.push((rank, *w));
+            }
+        }
+        (aho_corasick::AhoCorasick::new(words).expect("plain words build"), kinds)
+    });
     let tool_line = line.speaker != Speaker::Unknown || line.level == Some(Level::Error);
-    REFUSALS.iter().enumerate().rev().find_map(|(rank, (kind, words))| {
-        let said = |w: &&str| line.message.contains(*w) && (tool_line || w.len() >= 16 && w.contains(' '));
-        words.iter().any(said).then_some((rank, *kind))
-    })
+    ac.find_overlapping_iter(line.message)
+        .map(|m| kinds[m.pattern().as_usize()])
+        .filter(|(_, w)| tool_line || w.len() >= 16 && w.contains(' '))
+        .map(|(rank, _)| (rank, REFUSALS[rank].0))
+        .max_by_key(|(rank, _)| *rank)
 }
 
 fn push_unique(list: &mut Vec<&'static str>, item: &'static str) {

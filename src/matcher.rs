@@ -215,9 +215,9 @@ impl Matcher {
             .build(&literals)
             .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&literals))
             .expect("literals are plain strings, which always build");
-        // The block prefilter looks for a word of each literal a wrap cannot cut;
+        // The block prefilter looks for what of each literal a wrap leaves whole;
         // the whole literal is then looked for in the joined logical line.
-        let keys: Vec<&str> = literals.iter().map(|l| crate::pattern::literal::wrap_key(l)).collect();
+        let keys: Vec<&str> = literals.iter().flat_map(|l| crate::pattern::literal::wrap_keys(l)).collect();
         let prefilter = LineFilter::new(&keys);
         let mut literal_is_fact = vec![false; literals.len()];
         fact_literals.into_iter().for_each(|i| literal_is_fact[i] = true);
@@ -324,17 +324,6 @@ fn previous_line(block: &[u8], pos: usize, floor: usize) -> Option<(usize, usize
     let end = pos - 1;
     let start = memchr::memrchr(b'\n', &block[..end]).map_or(0, |i| i + 1);
     (start >= floor).then_some((start, end))
-}
-
-/// How many of `lines` (text, has a runner timestamp) form one logical line from
-/// the first: 1 when the second does not continue it.
-fn joined_len(lines: &[&(String, bool)]) -> usize {
-    let all: Vec<Anatomy<'_>> = lines.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
-    let mut n = 1;
-    while n < all.len() && anatomy::continues(&all[0], &all[n - 1], &all[n], lines[n].1).is_some() {
-        n += 1;
-    }
-    n
 }
 
 /// A neighbour of a candidate line, normalised into a fresh buffer.
@@ -518,12 +507,21 @@ impl JobScanner<'_> {
         let mut head_number = number;
         let mut last = at.1;
         let mut last_number = number;
+        // Anatomies are taken once per text: the candidate's, and the head's when a
+        // back-walk found an earlier one.
+        let cur_text = lines[0].0.clone();
+        let head_text: String;
+        let mut head_out: Option<Anatomy<'_>> = None;
         if is_output {
-            let cur = anatomy::anatomy(&lines[0].0);
+            let cur = anatomy::anatomy(&cur_text);
+            let mut chosen = 0;
             // Back, only for a line that can continue another (no tool prefix of its
             // own, or npm's repeated status title): the farthest earlier line with a
             // tool's prefix whose logical line reaches this one.
-            if cur.speaker == Speaker::Unknown && cur.level.is_none() || cur.status_title.is_some() {
+            // A runner-stamped line continues another only when indented, or as
+            // npm's repeated status title; a pasted one may be any wrap's rest.
+            let may_continue = !cur.prefixed && (!lines[0].1 || cur.indent >= 2) || cur.status_title.is_some();
+            if may_continue {
                 let mut before: Vec<(String, bool)> = Vec::new();
                 let mut pos = at.0;
                 for _ in 0..JOIN_BACK {
@@ -539,23 +537,34 @@ impl JobScanner<'_> {
                     before.insert(0, (ptext, pprefix.timestamp.is_some()));
                     pos = prev.0;
                 }
-                let mut chosen = 0;
-                for k in 1..=before.len() {
-                    let chain: Vec<&(String, bool)> = before[before.len() - k..].iter().chain(&lines).collect();
-                    if joined_len(&chain) == chain.len() {
+                // Each earlier line in turn as the head: the farthest whose logical
+                // line reaches this one (anatomies computed once).
+                let chain: Vec<&(String, bool)> = before.iter().chain(&lines).collect();
+                let all: Vec<Anatomy<'_>> = chain.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+                let n = before.len();
+                for k in 1..=n {
+                    let h = n - k;
+                    let reaches = (h + 1..all.len())
+                        .all(|i| anatomy::continues(&all[h], &all[i - 1], &all[i], chain[i].1).is_some());
+                    if reaches {
                         chosen = k;
                     }
                 }
+                drop(all);
                 if chosen > 0 {
-                    let mut chain = before.split_off(before.len() - chosen);
-                    chain.append(&mut lines);
-                    lines = chain;
+                    let mut head = before.split_off(n - chosen);
+                    head.append(&mut lines);
+                    lines = head;
                     head_number -= chosen as u64;
                 }
             }
             // Ahead: the lines that continue it.
-            let head_text = lines[0].0.clone();
-            let head = anatomy::anatomy(&head_text);
+            let head = if chosen > 0 {
+                head_text = lines[0].0.clone();
+                anatomy::anatomy(&head_text)
+            } else {
+                cur
+            };
             {
                 let mut pos = at.1;
                 let mut bytes: usize = lines.iter().map(|(t, _)| t.len()).sum();
@@ -565,14 +574,23 @@ impl JobScanner<'_> {
                     }
                     let start = pos + 1;
                     let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
-                    let (ntext, nprefix) = clean(&block[start..end]);
+                    // Most next lines are a runner line flush left: whole, unless
+                    // npm repeats its status title there.
+                    let next = &block[start..end];
+                    if let Some(n) = normalize::timestamp_len(next) {
+                        let flush = next.get(n + 1).is_some_and(|c| *c != b' ');
+                        if flush && head.status_title.is_none() {
+                            break;
+                        }
+                    }
+                    let (ntext, nprefix) = clean(next);
                     if nprefix.job.is_some() != prefix.job.is_some() {
                         break;
                     }
                     let stamped = nprefix.timestamp.is_some();
-                    let prev_text = &lines.last().expect("the head is there").0;
-                    let (pa, na) = (anatomy::anatomy(prev_text), anatomy::anatomy(&ntext));
-                    if anatomy::continues(&head, &pa, &na, stamped).is_none() {
+                    let prev = (lines.len() > 1).then(|| anatomy::anatomy(&lines[lines.len() - 1].0));
+                    let na = anatomy::anatomy(&ntext);
+                    if anatomy::continues(&head, prev.as_ref().unwrap_or(&head), &na, stamped).is_none() {
                         break;
                     }
                     bytes += ntext.len();
@@ -582,9 +600,13 @@ impl JobScanner<'_> {
                     last_number += 1;
                 }
             }
+            head_out = Some(head);
         }
         // The logical line's text (for evidence and facts) and message (for rules).
-        let anatomies: Vec<Anatomy<'_>> = lines.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+        let anatomies: Vec<Anatomy<'_>> = match head_out {
+            Some(head) if lines.len() == 1 => vec![head],
+            _ => lines.iter().map(|(t, _)| anatomy::anatomy(t)).collect(),
+        };
         let head_anatomy = &anatomies[0];
         let mut full = lines[0].0.clone();
         let mut message = if is_output { head_anatomy.message.to_string() } else { lines[0].0.clone() };
@@ -609,7 +631,11 @@ impl JobScanner<'_> {
         self.candidates.clear();
         let mut context = false;
         let mut fact = false;
-        for hay in [full.as_str(), message.as_str()] {
+        // The literals are in the line's text, or (a join, a pnpm or yarn code set
+        // before the words) in its message.
+        let both = [full.as_str(), message.as_str()];
+        let hays = if lines.len() == 1 && full.contains(message.as_str()) { &both[..1] } else { &both[..] };
+        for hay in hays {
             for m in self.m.ac.find_overlapping_iter(hay.as_bytes()) {
                 let lit = m.pattern().as_usize();
                 context |= self.m.literal_is_context[lit];

@@ -74,7 +74,7 @@ pub struct Prefix {
 
 /// Length of an Actions timestamp (`2025-12-09T23:19:44.3198866Z`) at the start
 /// of `s`, including the `Z` but not the space after it.
-fn timestamp_len(s: &[u8]) -> Option<usize> {
+pub fn timestamp_len(s: &[u8]) -> Option<usize> {
     const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd";
     if s.len() < SHAPE.len() + 1 {
         return None;

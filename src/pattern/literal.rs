@@ -48,19 +48,24 @@ const BULK_LINES: &[&str] = &[
     "2026-01-04T10:15:32.1235702Z   CI: true",
 ];
 
-/// The part of `literal` the block prefilter looks for: the most distinctive word
-/// of it, since a hard wrap can cut a literal of several words across lines but
-/// never a word. The scanner then finds the whole literal in the logical line the
-/// wrapped lines join into. A word with a digit or a mark in it (`E404`,
-/// `--provenance`, `id-token`) is the most telling, else the longest that is not
-/// everywhere; a literal without such a word is its own key.
-pub fn wrap_key(literal: &str) -> &str {
-    let words = literal.split_whitespace().filter(|w| w.len() >= 4 && too_common(w).is_none());
-    let best = words.max_by_key(|w| (w.bytes().any(|c| !c.is_ascii_alphabetic()), w.len()));
-    match best {
-        Some(w) if literal.split_whitespace().count() > 1 => w,
-        _ => literal,
+/// What the block prefilter looks for to find the lines of `literal`: a hard wrap
+/// can cut a literal of several words across two lines, but it cuts once, so the
+/// literal's first half or its second half (by words) stays whole on one of them;
+/// the scanner then finds the whole literal in the logical line they join into.
+/// Halves shorter than 8 bytes, or that are everywhere, would make the prefilter
+/// read too many lines: such a literal is its own key.
+pub fn wrap_keys(literal: &str) -> Vec<&str> {
+    let words: Vec<(usize, &str)> =
+        literal.split_whitespace().map(|w| (w.as_ptr() as usize - literal.as_ptr() as usize, w)).collect();
+    if words.len() < 3 {
+        return vec![literal];
     }
+    let half = words.len().div_ceil(2);
+    let end_of = |(at, w): (usize, &str)| at + w.len();
+    let first = &literal[words[0].0..end_of(words[half - 1])];
+    let second = &literal[words[half].0..end_of(words[words.len() - 1])];
+    let usable = |k: &str| k.len() >= 8 && too_common(k).is_none();
+    if usable(first) && usable(second) { vec![first, second] } else { vec![literal] }
 }
 
 /// Why `literal` cannot prefilter (it is everywhere), or `None` when it can.
@@ -79,13 +84,15 @@ pub fn too_common(literal: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_wrap_key_is_a_telling_word_of_the_literal() {
-        assert_eq!(super::wrap_key("Classic tokens have been revoked"), "revoked");
-        assert_eq!(super::wrap_key("Not Found - PUT"), "Found");
-        assert_eq!(super::wrap_key("code E404"), "E404");
-        assert_eq!(super::wrap_key("ENEEDAUTH"), "ENEEDAUTH");
-        assert_eq!(super::wrap_key("an id-token permission"), "id-token");
-        assert_eq!(super::wrap_key("the and"), "the and");
+    fn wrap_keys_are_the_halves_a_single_cut_leaves_whole() {
+        assert_eq!(super::wrap_keys("Classic tokens have been revoked"), ["Classic tokens have", "been revoked"]);
+        assert_eq!(
+            super::wrap_keys("could not be found or you do not have permission"),
+            ["could not be found or", "you do not have permission"]
+        );
+        assert_eq!(super::wrap_keys("code E404"), ["code E404"]);
+        assert_eq!(super::wrap_keys("ENEEDAUTH"), ["ENEEDAUTH"]);
+        assert_eq!(super::wrap_keys("a b c"), ["a b c"], "halves too short to prefilter on");
     }
 
     use super::*;
