@@ -5,7 +5,8 @@
 #   FUZZ_SECONDS=60 fuzz/run.sh normalize rule
 #
 # Targets: normalize (the line normaliser), zip (the run-log archive reader under
-# small caps), rule (the rule loader), scan (the whole scan and diagnosis).
+# small caps), rule (the rule loader), scan (the whole scan and diagnosis),
+# markdown (the markdown report and the output of every format on any text).
 # Seeds come from the repository (corpus logs, rules, zips built from them) into
 # fuzz/corpus/<target>/ (gitignored); crashes land in fuzz/artifacts/<target>/.
 # A crash found becomes a regression test (tests/robustness.rs) before it is fixed.
@@ -19,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH=${FUZZ_SECONDS:-300}
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(normalize zip rule scan)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(normalize zip rule scan markdown)
 export RUSTC_BOOTSTRAP=1
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
@@ -28,7 +29,7 @@ seed() {
     local t=$1 dir=corpus/$1
     mkdir -p "$dir"
     case $t in
-        normalize | scan)
+        normalize | scan | markdown)
             find ../corpus ../examples -name '*.log' | while read -r f; do
                 head -c 65536 "$f" >"$dir/$(echo "$f" | tr '/' '_')"
             done

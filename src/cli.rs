@@ -23,8 +23,10 @@ Examples:
   npm-logdoc analyze https://github.com/owner/repo/actions/runs/1234567890/attempts/2
 
 Runs are read from GitHub with the token in GH_TOKEN, else GITHUB_TOKEN (it needs
-`actions: read`); GitHub Enterprise Server: --api-url https://HOST/api/v3 or
-GITHUB_API_URL. An argument that names an existing file or folder is read as one.";
+`actions: read`); they are sent only to github.com, *.ghe.com, or an API named with
+--api-url or GITHUB_API_URL. Another host (GitHub Enterprise Server, from a run URL,
+-R HOST/OWNER/REPO or the origin remote) gets GH_ENTERPRISE_TOKEN, else
+GITHUB_ENTERPRISE_TOKEN. An argument that names an existing file or folder is read as one.";
 
 /// Forensics for failed CI logs: names the root cause of a failed npm publish,
 /// with ordered fixes and the log lines that prove it.
@@ -150,12 +152,15 @@ pub struct Config {
 pub struct Env {
     pub gh_token: Option<String>,
     pub github_token: Option<String>,
+    pub gh_enterprise_token: Option<String>,
+    pub github_enterprise_token: Option<String>,
     pub github_api_url: Option<String>,
     pub github_repository: Option<String>,
     pub step_summary: Option<PathBuf>,
     pub columns: Option<u16>,
     pub stdout_tty: bool,
     pub stderr_tty: bool,
+    pub stdin_tty: bool,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -167,23 +172,65 @@ impl Env {
         Env {
             gh_token: var("GH_TOKEN"),
             github_token: var("GITHUB_TOKEN"),
+            gh_enterprise_token: var("GH_ENTERPRISE_TOKEN"),
+            github_enterprise_token: var("GITHUB_ENTERPRISE_TOKEN"),
             github_api_url: var("GITHUB_API_URL"),
             github_repository: var("GITHUB_REPOSITORY"),
             step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
             columns: var("COLUMNS").and_then(|c| c.trim().parse().ok()),
             stdout_tty: std::io::stdout().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
+            stdin_tty: std::io::stdin().is_terminal(),
         }
     }
 
-    /// GH_TOKEN, else GITHUB_TOKEN.
-    pub fn token(&self) -> Option<Token> {
-        match (&self.gh_token, &self.github_token) {
+    /// The token for the API at `api_url`, and the variables a message tells the
+    /// user to set when there is none. gh's rule: `GH_TOKEN`, else `GITHUB_TOKEN`,
+    /// for github.com and GHE.com tenants (`*.ghe.com`); any other host gets
+    /// `GH_ENTERPRISE_TOKEN`, else `GITHUB_ENTERPRISE_TOKEN`, and the github.com
+    /// variables only when the user named that API (`explicit`: `--api-url`, or
+    /// `GITHUB_API_URL` as Actions sets it), never because a run URL, `-R HOST/...`
+    /// or the `origin` remote points there.
+    pub fn token_for(&self, api_url: &str, explicit: bool) -> (Option<Token>, String) {
+        let host = api_host(api_url);
+        let github = host == "api.github.com" || host == "github.com" || host.ends_with(".ghe.com");
+        let public = match (&self.gh_token, &self.github_token) {
             (Some(t), _) => Some(Token::new(t, "GH_TOKEN")),
             (None, Some(t)) => Some(Token::new(t, "GITHUB_TOKEN")),
             (None, None) => None,
+        };
+        if github {
+            return (public, "GH_TOKEN (or GITHUB_TOKEN)".into());
         }
+        let enterprise = match (&self.gh_enterprise_token, &self.github_enterprise_token) {
+            (Some(t), _) => Some(Token::new(t, "GH_ENTERPRISE_TOKEN")),
+            (None, Some(t)) => Some(Token::new(t, "GITHUB_ENTERPRISE_TOKEN")),
+            (None, None) => None,
+        };
+        let vars = if explicit {
+            "GH_ENTERPRISE_TOKEN or GH_TOKEN".to_string()
+        } else if public.is_some() {
+            format!(
+                "GH_ENTERPRISE_TOKEN (or GITHUB_ENTERPRISE_TOKEN) for {host}: GH_TOKEN and GITHUB_TOKEN are sent only to github.com, or to an API named with --api-url or GITHUB_API_URL"
+            )
+        } else {
+            format!("GH_ENTERPRISE_TOKEN (or GITHUB_ENTERPRISE_TOKEN) for {host}")
+        };
+        (enterprise.or(if explicit { public } else { None }), vars)
     }
+}
+
+/// The host of an API base URL, lower-cased, without port or path.
+fn api_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    host.to_ascii_lowercase()
 }
 
 /// The `origin` remote of the git checkout around the current folder, if any.
@@ -238,6 +285,10 @@ impl AnalyzeArgs {
         if sources.is_empty() && run_refs.is_empty() && !self.example {
             sources.push(Source::Stdin);
         }
+        if env.stdin_tty && sources.contains(&Source::Stdin) {
+            // Nothing to read but a person's keyboard: the command line lacks its source.
+            return Err(usage(crate::source::SourceError::StdinIsTerminal.to_string()));
+        }
         if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
             return Err(usage("standard input (`-`) can be given once".into()));
         }
@@ -247,10 +298,9 @@ impl AnalyzeArgs {
             })?),
             None => None,
         };
-        let token = env.token();
         let mut runs = Vec::new();
         for run in run_refs {
-            runs.push(self.resolve_run(run, flag_repo.as_ref(), env, origin, token.clone())?);
+            runs.push(self.resolve_run(run, flag_repo.as_ref(), env, origin)?);
         }
         let width = if env.stdout_tty { env.columns.or(Some(120)) } else { None };
         Ok(Config {
@@ -272,7 +322,6 @@ impl AnalyzeArgs {
         flag_repo: Option<&(Option<String>, Repo)>,
         env: &Env,
         origin: &dyn Fn() -> Option<String>,
-        token: Option<Token>,
     ) -> Result<RunSource, crate::Error> {
         let usage = |m: String| crate::Error::Usage(m);
         // Repository and web host: the URL's, else -R, else GITHUB_REPOSITORY, else `origin`.
@@ -293,17 +342,19 @@ impl AnalyzeArgs {
         };
         // API base: --api-url, else the URL's (or -R's) host, else GITHUB_API_URL,
         // else the remote's host, else the public API.
-        let api_url = if let Some(url) = &self.api_url {
-            url.clone()
+        // `named`: the user named the API itself, so the github.com token may go there.
+        let (api_url, named) = if let Some(url) = &self.api_url {
+            (url.clone(), true)
         } else if let (Some(h), true) = (&host, host_is_explicit) {
-            github::api_url_for_host(h)
+            (github::api_url_for_host(h), false)
         } else if let Some(url) = &env.github_api_url {
-            url.clone()
+            (url.clone(), true)
         } else if let Some(h) = &host {
-            github::api_url_for_host(h)
+            (github::api_url_for_host(h), false)
         } else {
-            github::DEFAULT_API_URL.to_string()
+            (github::DEFAULT_API_URL.to_string(), false)
         };
+        let (token, token_vars) = env.token_for(&api_url, named);
         let attempt = match (run.attempt, self.attempt) {
             (Some(a), Some(b)) if a != b => {
                 return Err(usage(format!("the URL names attempt {a} but --attempt says {b}")));
@@ -317,10 +368,9 @@ impl AnalyzeArgs {
             (None, None) if self.all_jobs => JobPick::All,
             (None, None) => JobPick::Failed,
         };
-        Ok(RunSource {
-            settings: Settings::new(api_url, token),
-            target: Target { repo, run_id: run.run_id, attempt, jobs },
-        })
+        let mut settings = Settings::new(api_url, token);
+        settings.token_vars = token_vars;
+        Ok(RunSource { settings, target: Target { repo, run_id: run.run_id, attempt, jobs } })
     }
 }
 
@@ -395,5 +445,57 @@ mod tests {
         assert!(pick(&["https://github.com/o/r/actions/runs/1/attempts/2", "--attempt", "3"]).is_err());
         assert!(resolve(&["--job", "x", "-"], &env).is_err());
         assert!(resolve(&["https://github.com/o/r/pull/1"], &env).is_err());
+    }
+
+    #[test]
+    fn the_github_token_goes_only_to_github_or_to_an_api_the_user_named() {
+        let env = Env { gh_token: Some("ghp_one".into()), github_token: Some("ghs_two".into()), ..Env::default() };
+        let settings = |argv: &[&str], env: &Env| resolve(argv, env).unwrap().runs[0].settings.clone();
+        let var = |s: &Settings| s.token.as_ref().map(|t| t.var().to_string());
+        // github.com and GHE.com tenants.
+        assert_eq!(var(&settings(&["https://github.com/o/r/actions/runs/1"], &env)).as_deref(), Some("GH_TOKEN"));
+        assert_eq!(var(&settings(&["1", "-R", "acme.ghe.com/o/r"], &env)).as_deref(), Some("GH_TOKEN"));
+        // Another host named by a run URL, -R or the origin remote: not the github.com token.
+        for argv in [&["https://evil.example/o/r/actions/runs/1"][..], &["1", "-R", "evil.example/o/r"][..]] {
+            let s = settings(argv, &env);
+            assert_eq!(var(&s), None, "{argv:?}");
+            assert!(
+                s.token_vars.contains("GH_ENTERPRISE_TOKEN") && s.token_vars.contains("evil.example"),
+                "{}",
+                s.token_vars
+            );
+        }
+        let remote = || Some("https://evil.example/o/r.git".to_string());
+        let c = args(&["1"]).resolve_with(&env, &remote).unwrap();
+        assert_eq!(var(&c.runs[0].settings), None);
+        // Its own variables.
+        let ent = Env { gh_enterprise_token: Some("ent".into()), github_enterprise_token: Some("ent2".into()), ..env };
+        assert_eq!(
+            var(&settings(&["https://ghe.corp/o/r/actions/runs/1"], &ent)).as_deref(),
+            Some("GH_ENTERPRISE_TOKEN")
+        );
+        let ent = Env { gh_enterprise_token: None, ..ent };
+        assert_eq!(
+            var(&settings(&["https://ghe.corp/o/r/actions/runs/1"], &ent)).as_deref(),
+            Some("GITHUB_ENTERPRISE_TOKEN")
+        );
+        // The API named by the user: --api-url, or GITHUB_API_URL as Actions sets it.
+        let env = Env { gh_token: Some("ghp_one".into()), ..Env::default() };
+        assert_eq!(
+            var(&settings(&["1", "-R", "o/r", "--api-url", "https://ghe.corp/api/v3"], &env)).as_deref(),
+            Some("GH_TOKEN")
+        );
+        let actions = Env { github_api_url: Some("https://ghe.corp/api/v3".into()), ..env };
+        assert_eq!(var(&settings(&["1", "-R", "o/r"], &actions)).as_deref(), Some("GH_TOKEN"));
+        // ... but a run URL to a third host still wins over GITHUB_API_URL, without the token.
+        assert_eq!(var(&settings(&["https://evil.example/o/r/actions/runs/1"], &actions)), None);
+    }
+
+    #[test]
+    fn api_hosts() {
+        assert_eq!(api_host("https://API.github.com"), "api.github.com");
+        assert_eq!(api_host("https://ghe.corp:8443/api/v3"), "ghe.corp");
+        assert_eq!(api_host("http://127.0.0.1:9/x"), "127.0.0.1");
+        assert_eq!(api_host("https://user@api.github.com.evil.example/"), "api.github.com.evil.example");
     }
 }

@@ -19,6 +19,7 @@ pub mod pattern;
 pub mod redact;
 pub mod render;
 pub mod source;
+pub mod walk;
 
 pub use diagnose::{Diagnosis, Evidence, Report};
 pub use error::Error;
@@ -51,6 +52,8 @@ pub struct Analysis {
     pub run_url: Option<String>,
     /// `(job name, job URL)`.
     pub job_urls: Vec<(String, String)>,
+    /// What was skipped and why (a binary entry of an archive), for standard error.
+    pub notes: Vec<String>,
 }
 
 /// Analyses local sources and runs on GitHub into one report. `progress` shows
@@ -64,8 +67,9 @@ pub fn analyze(
 ) -> Result<Analysis, Error> {
     let matcher = Matcher::new(rules);
     let mut scans = Vec::new();
+    let mut notes = Vec::new();
     for s in sources {
-        scans.extend(source::scan(s, &matcher, limits)?);
+        scans.extend(source::scan_noting(s, &matcher, limits, &mut notes)?);
     }
     let mut run_url = None;
     let mut job_urls = Vec::new();
@@ -75,7 +79,7 @@ pub fn analyze(
         job_urls.extend(got.job_urls);
         scans.extend(got.scans);
     }
-    Ok(Analysis { report: diagnose::diagnose(rules, &matcher, &scans), run_url, job_urls })
+    Ok(Analysis { report: diagnose::diagnose(rules, &matcher, &scans), run_url, job_urls, notes })
 }
 
 /// Analyses one in-memory log (examples, tests).

@@ -38,12 +38,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Command::Analyze(args) => {
             let config = args.resolve()?;
             let rules = rules(&config.pattern_dirs, false)?;
-            let Analysis { report, run_url, job_urls } = if config.example {
+            let Analysis { report, run_url, job_urls, notes } = if config.example {
                 let report = analyze_text("release", npm_logdoc::EXAMPLE_LOG, &rules);
-                Analysis { report, run_url: None, job_urls: Vec::new() }
+                Analysis { report, run_url: None, job_urls: Vec::new(), notes: Vec::new() }
             } else {
                 analyze(&config.sources, &config.runs, config.progress, &rules, &ArchiveLimits::default())?
             };
+            for note in &notes {
+                let _ = writeln!(std::io::stderr().lock(), "npm-logdoc: note: {}", npm_logdoc::redact::shown(note));
+            }
             let cx = render::Context { width: config.width, run_url, job_urls };
             write_out(&render::render(&report, config.format, &cx))?;
             if config.why {
@@ -52,9 +55,20 @@ fn run(cli: Cli) -> Result<i32, Error> {
             if config.format == Format::Github {
                 if let Some(path) = &config.step_summary {
                     let body = render::render(&report, Format::Markdown, &cx);
-                    let mut f =
-                        std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(Error::Output)?;
-                    f.write_all(body.as_bytes()).map_err(Error::Output)?;
+                    let written = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .and_then(|mut f| f.write_all(body.as_bytes()));
+                    // The annotations are out already: a summary that cannot be
+                    // written is worth a warning, not a failed step.
+                    if let Err(e) = written {
+                        let path = npm_logdoc::redact::shown(&path.display().to_string());
+                        let _ = writeln!(
+                            std::io::stderr().lock(),
+                            "npm-logdoc: warning: cannot append the report to GITHUB_STEP_SUMMARY ({path}): {e}"
+                        );
+                    }
                 }
             }
             Ok(exit::OK)
@@ -108,13 +122,47 @@ fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
+/// Whether standard output was open when the process started. A closed one
+/// (`>&-`) is not seen as closed: Rust's runtime puts `/dev/null` there, opened
+/// read-write, so the report would vanish with exit 0. A shell's `>/dev/null`
+/// opens it write-only, and is left alone.
+#[cfg(target_os = "linux")]
+fn stdout_is_open() -> bool {
+    let is_null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|p| p == std::path::Path::new("/dev/null"));
+    if !is_null {
+        return true;
+    }
+    let flags = std::fs::read_to_string("/proc/self/fdinfo/1").ok().and_then(|info| {
+        info.lines().find_map(|l| l.strip_prefix("flags:")).and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+    });
+    // O_ACCMODE == O_RDWR
+    !matches!(flags, Some(f) if f & 0o3 == 0o2)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stdout_is_open() -> bool {
+    true
+}
+
 fn main() -> ExitCode {
+    // Checked before anything is opened: a file opened now could take the free
+    // descriptor 1.
+    if !stdout_is_open() {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "npm-logdoc: error: standard output is closed, so the report has nowhere to go (redirect it to a file or a pipe)"
+        );
+        return ExitCode::from(npm_logdoc::error::exit::FAILURE as u8);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "npm-logdoc: error: {e}");
+            // Paths, entry names and job names in a message are text from outside:
+            // no control character reaches the terminal, no secret is shown.
+            let message = npm_logdoc::redact::shown_lines(&e.to_string());
+            let _ = writeln!(err, "npm-logdoc: error: {message}");
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod common;
+
 use npm_logdoc::bot::{self, BotConfig, Done, Marker, Mode, Outcome, State};
 use npm_logdoc::error::exit;
 use npm_logdoc::source::ArchiveLimits;
@@ -60,6 +62,8 @@ struct Store {
     page_size: usize,
     /// `GET /user` answers this login; `None`: 403, as for an Actions token.
     login: Option<String>,
+    /// GraphQL's `viewer` is refused too (else it answers the author's login).
+    viewer_refused: bool,
     /// Open pull requests headed by a commit.
     commit_pulls: BTreeMap<String, Vec<Value>>,
     forbid_writes: bool,
@@ -132,6 +136,13 @@ fn route(store: &Mutex<Store>, request: &Request) -> ResponseTemplate {
     let prefix = format!("/repos/{OWNER}/{REPO}");
     let p = request.url.path().to_string();
     let m = request.method.as_str().to_string();
+    if p == "/graphql" {
+        return if s.viewer_refused {
+            forbidden()
+        } else {
+            ResponseTemplate::new(200).set_body_json(json!({ "data": { "viewer": { "login": s.author()["login"] } } }))
+        };
+    }
     if p == "/user" {
         return match &s.login {
             Some(l) => ResponseTemplate::new(200).set_body_json(json!({ "login": l, "type": "User" })),
@@ -245,7 +256,7 @@ impl Fake {
         let store = Arc::new(Mutex::new(Store { base: api.uri(), page_size: 100, ..Store::default() }));
         let shared = Arc::clone(&store);
         rt.block_on(
-            Mock::given(path_regex(r"^/(user$|repos/[^/]+/[^/]+/(issues|commits|comments))"))
+            Mock::given(path_regex(r"^/(user$|graphql$|repos/[^/]+/[^/]+/(issues|commits|comments))"))
                 .respond_with(move |r: &Request| route(&shared, r))
                 .mount(&api),
         );
@@ -272,9 +283,22 @@ impl Fake {
     /// A completed run of the release workflow: `conclusion`, its pull requests,
     /// its commit, and its jobs with their logs.
     fn run(&self, id: u64, conclusion: &str, prs: &[u64], sha: &str, jobs: &[JobSpec<'_>]) {
+        self.run_named(id, conclusion, prs, sha, jobs, ("Release", "Publish"));
+    }
+
+    /// [`Fake::run`] with the workflow's and the failing step's names.
+    fn run_named(
+        &self,
+        id: u64,
+        conclusion: &str,
+        prs: &[u64],
+        sha: &str,
+        jobs: &[JobSpec<'_>],
+        (workflow, step): (&str, &str),
+    ) {
         let run = json!({
             "id": id,
-            "name": "Release",
+            "name": workflow,
             "path": ".github/workflows/release.yml",
             "head_sha": sha,
             "head_branch": "main",
@@ -298,7 +322,7 @@ impl Fake {
                     "html_url": format!("https://github.com/{OWNER}/{REPO}/actions/runs/{id}/job/{}", j.id),
                     "steps": [
                         { "name": "Set up job", "number": 1, "status": "completed", "conclusion": "success" },
-                        { "name": "Publish", "number": 2, "status": "completed", "conclusion": conclusion },
+                        { "name": step, "number": 2, "status": "completed", "conclusion": conclusion },
                     ],
                     "labels": ["ubuntu-latest"],
                 })
@@ -364,12 +388,13 @@ impl Fake {
         bot::comment(&config, &rules, &ArchiveLimits::default())
     }
 
-    /// Writes (POST, PATCH) received so far: `(method, path)`.
+    /// Writes (POST, PATCH) received so far: `(method, path)`. A GraphQL query
+    /// (`viewer`) is a POST that writes nothing.
     fn writes(&self) -> Vec<(String, String)> {
         let requests = self.rt.block_on(self.api.received_requests()).unwrap_or_default();
         requests
             .iter()
-            .filter(|r| r.method.as_str() != "GET")
+            .filter(|r| r.method.as_str() != "GET" && r.url.path() != "/graphql")
             .map(|r| (r.method.to_string(), r.url.path().to_string()))
             .collect()
     }
@@ -469,7 +494,7 @@ fn a_successful_run_marks_the_comment_resolved_once() {
     let body = body_of(&gh.thread(&format!("issue/{PR}"))[0]);
     assert_eq!(Marker::parse(&body).unwrap().state, State::Resolved);
     assert!(body.contains("## npm-logdoc: resolved"), "{body}");
-    assert!(body.contains("A later run of **Release** (`release.yml`) succeeded"), "{body}");
+    assert!(body.contains("A later run of **Release** (<code>release.yml</code>) succeeded"), "{body}");
     assert!(body.contains("actions/runs/104"), "{body}");
     assert!(body.contains(&format!("This comment reported: ~~`{}`~~", e422().1)), "{body}");
     assert_eq!(gh.writes().len(), 2);
@@ -524,6 +549,70 @@ fn the_comment_is_found_across_pages_and_only_its_own_author_counts() {
     assert_eq!(thread.len(), 7);
     assert!(body_of(&thread[1]).ends_with("I copied the marker"), "a person's comment is never edited");
     assert!(body_of(&thread[3]).ends_with("\nci"), "another workflow's comment is left alone");
+}
+
+/// Another bot's comment that carries our marker, as a copy would.
+fn other_bots_copy(gh: &Fake, marker_line: &str) {
+    gh.with(|s| {
+        let thread = s.threads.get_mut(&format!("issue/{PR}")).unwrap();
+        thread.insert(
+            0,
+            json!({ "id": 9, "body": format!("{marker_line}\ncopied by another bot"),
+                    "user": { "login": "renovate[bot]", "type": "Bot" }, "html_url": "x" }),
+        );
+    });
+}
+
+#[test]
+fn an_actions_token_edits_only_what_its_own_account_wrote() {
+    let gh = Fake::new();
+    let (log, _) = e422();
+    let (other, _) = lockfile();
+    gh.failed(101, &[PR], &log);
+    gh.failed(103, &[PR], &other);
+    gh.comment(101, Mode::Auto).unwrap();
+    let ours = gh.thread(&format!("issue/{PR}"))[0].clone();
+    let marker_line = body_of(&ours).lines().next().unwrap().to_string();
+    other_bots_copy(&gh, &marker_line);
+    // GET /user is refused (403); GraphQL's viewer says github-actions[bot].
+    let out = gh.comment(103, Mode::Auto).unwrap();
+    assert_eq!(*only(&out), Done::Updated);
+    assert_eq!(gh.writes().last().unwrap().1, Fake::route(&format!("/issues/comments/{}", ours["id"])));
+    let thread = gh.thread(&format!("issue/{PR}"));
+    assert!(body_of(&thread[0]).ends_with("copied by another bot"), "another bot's comment is never edited");
+    assert!(gh.gets().iter().any(|g| g.starts_with("/user")));
+}
+
+#[test]
+fn when_github_will_not_say_who_the_token_is_nothing_is_edited() {
+    let gh = Fake::new();
+    let (log, _) = e422();
+    let (other, _) = lockfile();
+    gh.failed(101, &[PR], &log);
+    gh.failed(103, &[PR], &other);
+    gh.comment(101, Mode::Auto).unwrap();
+    let marker_line = body_of(&gh.thread(&format!("issue/{PR}"))[0]).lines().next().unwrap().to_string();
+    other_bots_copy(&gh, &marker_line);
+    gh.with(|s| s.viewer_refused = true);
+    let writes_before = gh.writes().len();
+    // The same diagnosis again: a bot's comment shows it already, nothing is written.
+    let out = gh.comment(101, Mode::Auto).unwrap();
+    assert_eq!(*only(&out), Done::Unchanged);
+    assert!(out.render().contains("no existing comment is edited"), "{}", out.render());
+    assert_eq!(gh.writes().len(), writes_before);
+    // Another diagnosis: a new comment; neither earlier one is touched.
+    let out = gh.comment(103, Mode::Auto).unwrap();
+    assert_eq!(*only(&out), Done::Created);
+    let writes = gh.writes();
+    assert_eq!(writes.len(), writes_before + 1);
+    assert_eq!(writes.last().unwrap().0, "POST");
+    let thread = gh.thread(&format!("issue/{PR}"));
+    assert!(body_of(&thread[0]).ends_with("copied by another bot"));
+    // A success resolves nothing it cannot prove is its own.
+    gh.succeeded(104, &[PR], SHA);
+    let out = gh.comment(104, Mode::Auto).unwrap();
+    assert_eq!(*only(&out), Done::NothingToResolve);
+    assert_eq!(gh.writes().len(), writes_before + 1);
 }
 
 #[test]
@@ -807,13 +896,93 @@ fn hostile_log_text_cannot_leak_ping_inject_or_forge_the_marker() {
     }
     // The only links are the run's and the job's.
     assert_eq!(prose.matches("](").count(), 1, "{prose}");
-    assert!(body.contains("!\\[t\\](https://evil.example/p.png) \\[x\\](https://evil.example) &amp;#"), "{body}");
+    assert!(
+        body.contains("!\\[t\\](https:\u{200B}//evil.example/p.png) \\[x\\](https:\u{200B}//evil.example) &amp;#"),
+        "{body}"
+    );
     // The backtick run stays inside a fence longer than itself.
     assert!(body.contains("````````"), "the text is kept");
     let fence = body.lines().find(|l| l.starts_with('`') && l.ends_with("text")).unwrap();
     assert!(fence.trim_end_matches("text").len() > 8, "{fence}");
     for needle in ["@org/team and @octocat about #123", "<img src=x onerror", "[REDACTED]"] {
         assert!(body.contains(needle), "kept verbatim inside the fence: {needle}");
+    }
+}
+
+#[test]
+fn the_posted_body_masks_every_token_kind_after_every_class() {
+    let gh = Fake::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lines = common::class_lines();
+    // Two runs' worth: one comment stays under GitHub's limit.
+    for (n, half) in lines.chunks(lines.len().div_ceil(2)).enumerate() {
+        let (log, count) = common::leaky_log(half);
+        let rules_dir = dir.path().join(format!("rules-{n}"));
+        common::leaky_rules(&rules_dir, count);
+        let id = 620 + n as u64;
+        let job = format!("release {}", half[0]);
+        gh.run(id, "failure", &[PR + n as u64], SHA, &[JobSpec { id: id * 10, name: &job, log: &log }]);
+        let rules = RuleSet::builtin().unwrap().with_dirs(&[rules_dir]).unwrap();
+        bot::comment(&gh.config(id, Mode::Auto, false), &rules, &ArchiveLimits::default()).unwrap();
+        let body = body_of(&gh.thread(&format!("issue/{}", PR + n as u64))[0]);
+        assert!(!body.contains("Report truncated"), "every line is in the body");
+        assert!(body.matches("[REDACTED]").count() >= half.len(), "{body}");
+        common::assert_no_leak(&body, "posted comment");
+    }
+}
+
+/// What reached a posted comment raw before: markup in a step name, a job name, a
+/// workflow name and an E404 package name, glued to a code span and a URL.
+const HOSTILE: &str = "``x``www.evil.example<img src=x></details><h1>t</h1>@org/team";
+
+#[test]
+fn hostile_names_render_inert_on_github() {
+    let gh = Fake::new();
+    let log = format!(
+        "2026-02-20T11:02:24.0200000Z ##[group]Run npm publish --access public\n\
+         2026-02-20T11:02:24.8420000Z ##[endgroup]\n\
+         2026-02-20T11:02:25.0000000Z npm notice Publishing to https://registry.npmjs.org/ with tag latest and public access\n\
+         2026-02-20T11:02:26.0000000Z npm error code E404\n\
+         2026-02-20T11:02:26.0000000Z npm error 404 Not Found - PUT https://registry.npmjs.org/@scope%2fpkg{} - Not found\n\
+         2026-02-20T11:02:28.0000000Z ##[error]Process completed with exit code 1.\n",
+        HOSTILE.replace(' ', "")
+    );
+    let job = format!("release {HOSTILE}");
+    gh.run_named(
+        611,
+        "failure",
+        &[PR],
+        SHA,
+        &[JobSpec { id: 6111, name: &job, log: &log }],
+        (&format!("Release {HOSTILE}"), &format!("Publish {HOSTILE}")),
+    );
+    gh.comment(611, Mode::Auto).unwrap();
+    let body = body_of(&gh.thread(&format!("issue/{PR}"))[0]);
+    assert!(body.contains("pkg``x``www.evil"), "the package name is in the evidence:\n{body}");
+    let resolved_run = 612;
+    gh.succeeded(resolved_run, &[PR], SHA);
+    gh.run_named(resolved_run, "success", &[PR], SHA, &[], (&format!("Release {HOSTILE}"), "x"));
+    gh.comment(resolved_run, Mode::Auto).unwrap();
+    let resolved = body_of(&gh.thread(&format!("issue/{PR}"))[0]);
+    assert!(resolved.contains("resolved"), "{resolved}");
+    let links = [
+        "https://github.com/orrery-dev/lintel/actions/runs/611",
+        "https://github.com/orrery-dev/lintel/actions/runs/612",
+        "https://github.com/orrery-dev/lintel/actions/runs/611/job/6111",
+    ];
+    let docs = vec![body, resolved];
+    let found = common::render_gfm(&docs);
+    // Every reference the rule cites is the tool's own link too.
+    let refs: Vec<String> = docs[0]
+        .split('<')
+        .filter_map(|p| p.split_once('>'))
+        .map(|(u, _)| u.to_string())
+        .filter(|u| u.starts_with("https://"))
+        .collect();
+    let mut allowed: Vec<&str> = links.to_vec();
+    allowed.extend(refs.iter().map(String::as_str));
+    for (doc, f) in docs.iter().zip(&found) {
+        common::assert_inert(doc, f, &allowed, "posted comment");
     }
 }
 
@@ -952,7 +1121,9 @@ fn workflow_commands_are_escaped_and_capped_per_step_most_important_first() {
         assert!(l.starts_with("::error ") || l.starts_with("::warning ") || l.starts_with("::notice "), "{l}");
         assert!(!l.contains("abcdefghijklmnopqrstuvwxyz"), "redacted: {l}");
     }
-    assert!(errors[0].contains("50%25 off%0D%0A::error::forged"), "{}", errors[0]);
+    // The title's CR LF became spaces (redaction keeps names on one line), and the
+    // forged command sits inside the message, not at a line's start.
+    assert!(errors[0].contains("50%25 off  ::error::forged"), "{}", errors[0]);
 }
 
 #[test]

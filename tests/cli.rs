@@ -153,3 +153,67 @@ fn binary_data_on_standard_input() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("stdin") && stderr.contains("binary data"), "{stderr}");
 }
+
+#[test]
+fn a_closed_standard_output_is_a_failure_not_a_lost_report() {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("'{BIN}' analyze --example --format json >&-"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard output is closed"));
+    // Thrown away on purpose: fine.
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("'{BIN}' analyze --example --format json >/dev/null"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Runs the binary with standard input, output and error on a pseudo-terminal
+/// (Python's `pty`, as `script` would); returns its exit code and what it printed.
+fn on_a_terminal(args: &[&str]) -> (i32, String) {
+    let script = "import os, pty, sys\nstatus = pty.spawn(sys.argv[1:])\nsys.exit(os.waitstatus_to_exitcode(status))";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 runs the binary on a pseudo-terminal");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn analyze_with_nothing_to_read_on_a_terminal_is_a_usage_error() {
+    let (code, printed) = on_a_terminal(&["analyze"]);
+    assert_eq!(code, 2, "{printed}");
+    assert!(printed.contains("no log given"), "{printed}");
+    let (code, _) = on_a_terminal(&["analyze", "-"]);
+    assert_eq!(code, 2);
+    let (code, printed) = on_a_terminal(&["analyze", "--example"]);
+    assert_eq!(code, 0, "{printed}");
+}
+
+#[test]
+fn an_unwritable_step_summary_is_a_warning_after_the_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("job.log");
+    std::fs::write(&log, npm_logdoc::EXAMPLE_LOG).unwrap();
+    let out = Command::new(BIN)
+        .args(["analyze", "--format", "github"])
+        .arg(&log)
+        .env("GITHUB_STEP_SUMMARY", dir.path().join("no-such-folder/summary.md"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("::error"), "the annotations are printed");
+    assert!(stderr.contains("warning: cannot append the report to GITHUB_STEP_SUMMARY"), "{stderr}");
+}

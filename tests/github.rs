@@ -529,6 +529,32 @@ fn unauthorized_names_the_variable() {
 }
 
 #[test]
+fn a_github_com_token_is_not_sent_to_another_host_and_the_message_says_what_to_set() {
+    use clap::Parser;
+    use npm_logdoc::cli::{AnalyzeArgs, Cli, Command, Env};
+    let gh = GitHub::new();
+    gh.mount(Mock::given(method("GET")).respond_with(gh_error(404, "Not Found")));
+    // As the command line resolves a run URL on another host with GH_TOKEN set.
+    let env = Env { gh_token: Some("ghp_githubcomonly".into()), ..Env::default() };
+    let argv = ["npm-logdoc", "analyze", "https://ghe.corp/o/r/actions/runs/1"];
+    let Command::Analyze(args) = Cli::try_parse_from(argv).unwrap().command else { unreachable!() };
+    let args: AnalyzeArgs = args;
+    let mut run = args.resolve_with(&env, &|| None).unwrap().runs.remove(0);
+    assert!(run.settings.token.is_none());
+    // The same settings, pointed at the mock.
+    run.settings.api_url = gh.api_url();
+    run.settings.retries = 0;
+    let (code, text) = github_error(gh.analyze(run.settings, gh.target(JobPick::Failed)));
+    assert_eq!(code, exit::NOT_FOUND);
+    assert!(text.contains("GH_ENTERPRISE_TOKEN") && text.contains("ghe.corp"), "{text}");
+    let requests = gh.rt.block_on(gh.api.received_requests()).unwrap();
+    assert!(!requests.is_empty());
+    for r in requests {
+        assert!(r.headers.get("authorization").is_none(), "a token was sent: {:?}", r.headers);
+    }
+}
+
+#[test]
 fn forbidden_names_the_missing_permission() {
     let gh = GitHub::new();
     failed_release_run(&gh);
@@ -779,4 +805,43 @@ fn cli_reads_an_existing_file_named_like_a_run_id() {
     let out = cli(&["analyze", "123", "--format", "json"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json_ids(&out.stdout), ["provenance/repository-url-missing"]);
+}
+
+#[test]
+fn job_and_step_names_from_github_cannot_drive_the_terminal() {
+    let gh = GitHub::new();
+    gh.run(run_json("completed", Some("failure"), 1));
+    let hostile = job_json(
+        RELEASE_JOB,
+        "rel\u{1b}]0;window title\u{7}ease\u{1b}[2J\u{9b}2J",
+        "completed",
+        Some("failure"),
+        vec![
+            step(1, "Set up job", "success", "02:10", "02:14"),
+            step(2, "Run actions/checkout@v4", "success", "02:14", "02:16"),
+            step(3, "Setup Node", "success", "02:16", "02:19"),
+            step(4, "Install", "success", "02:19", "02:23"),
+            step(5, "Publish\u{1b}]52;c;cHduZWQ=\u{7} to npm\r::error::forged", "failure", "02:24", "02:28"),
+            step(12, "Complete job", "success", "02:31", "02:31"),
+        ],
+    );
+    gh.jobs_in_pages(&[hostile]);
+    gh.job_log(RELEASE_JOB, release_log());
+    let dir = tempfile::tempdir().unwrap();
+    let api = gh.api_url();
+    for format in ["table", "markdown", "json"] {
+        let out = cli(
+            &["analyze", &RUN.to_string(), "-R", &format!("{OWNER}/{REPO}"), "--api-url", &api, "--format", format],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("Publish") && stdout.contains("rel"), "{format}: the names are shown:\n{stdout}");
+        for c in stdout.chars().chain(String::from_utf8_lossy(&out.stderr).chars()) {
+            assert!(!c.is_control() || c == '\n' || c == '\t', "{format}: control {c:?} in:\n{stdout}");
+        }
+        for line in stdout.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{format}: {line}");
+        }
+    }
 }

@@ -185,3 +185,169 @@ fn the_bundled_example_runs() {
     assert!(out.status.success());
     assert!(!ids(&out.stdout).is_empty(), "the example log should show a diagnosis");
 }
+
+/// Runs `cmd`, killing it (and failing) if it has not ended within 30 s: a source
+/// opened twice hangs on a FIFO.
+fn within_30s(mut cmd: Command) -> std::process::Output {
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("still running after 30 s (a source read twice?)");
+        }
+    }
+}
+
+/// A FIFO at `path` that a thread fills with `data` once, as `mkfifo` + a writer.
+fn fifo(path: &Path, data: Vec<u8>) -> std::thread::JoinHandle<()> {
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success(), "mkfifo");
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        // Blocks until the reader opens it; a second open would find no writer.
+        if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
+            let _ = f.write_all(&data);
+        }
+    })
+}
+
+#[test]
+fn a_fifo_and_process_substitution_are_read_once_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = ids(&analyze(&[corpus(E422_LOG).to_str().unwrap()], None).stdout);
+    assert!(!expected.is_empty());
+    // A FIFO holding a log, then one holding a zip.
+    let log_fifo = dir.path().join("job.log");
+    let writer = fifo(&log_fifo, job_log());
+    let mut cmd = Command::new(BIN);
+    cmd.args(["analyze", "--format", "json"]).arg(&log_fifo);
+    let out = within_30s(cmd);
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out.stdout), expected);
+
+    let zip = {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("1_release.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(&job_log()).unwrap();
+        zip.finish().unwrap().into_inner()
+    };
+    let zip_fifo = dir.path().join("logs.zip");
+    let writer = fifo(&zip_fifo, zip);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["analyze", "--format", "json"]).arg(&zip_fifo);
+    let out = within_30s(cmd);
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out.stdout), expected);
+
+    // `analyze <(cat job.log)`: the same diagnosis, and every line counted.
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c").arg(format!("'{BIN}' analyze --format json <(cat '{}')", corpus(E422_LOG).display()));
+    let out = within_30s(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ids(&out.stdout), expected);
+    let file: serde_json::Value =
+        serde_json::from_slice(&analyze(&[corpus(E422_LOG).to_str().unwrap()], None).stdout).unwrap();
+    let piped: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(piped["jobs"][0]["lines"], file["jobs"][0]["lines"]);
+    // The same evidence (the job is named after /dev/fd/N, as any file after its name).
+    let lines = |v: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
+        v["diagnoses"][0]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["line"].clone(), e["text"].clone()))
+            .collect()
+    };
+    assert_eq!(lines(&piped), lines(&file));
+}
+
+#[test]
+fn a_binary_entry_is_skipped_with_a_note_and_the_rest_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = ids(&analyze(&[corpus(E422_LOG).to_str().unwrap()], None).stdout);
+    let binary: Vec<u8> = (0u8..=255).cycle().take(20_000).collect();
+    let zip_of = |entries: &[(&str, &[u8])]| {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    };
+    let log = job_log();
+    let mixed = dir.path().join("mixed.zip");
+    std::fs::write(&mixed, zip_of(&[("1_build.txt", &binary), ("2_release.txt", &log)])).unwrap();
+    // The same as an unpacked folder.
+    let folder = dir.path().join("logs");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("1_build.txt"), &binary).unwrap();
+    std::fs::write(folder.join("2_release.txt"), &log).unwrap();
+    for source in [&mixed, &folder] {
+        let out = analyze(&[source.to_str().unwrap()], None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(ids(&out.stdout), expected);
+        assert!(stderr.contains("note:") && stderr.contains("1_build.txt") && stderr.contains("skipped"), "{stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["jobs"].as_array().unwrap().len(), 1, "only the readable job");
+    }
+    // Nothing but binary entries: still an input error.
+    let only = dir.path().join("only.zip");
+    std::fs::write(&only, zip_of(&[("1_build.txt", &binary)])).unwrap();
+    let out = analyze(&[only.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn logs_that_are_still_logs_a_nul_utf16_and_cr_only_line_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = job_log();
+    let file = analyze(&[corpus(E422_LOG).to_str().unwrap()], None);
+    let expected = ids(&file.stdout);
+    let file: serde_json::Value = serde_json::from_slice(&file.stdout).unwrap();
+    let text = String::from_utf8(log.clone()).unwrap();
+    let mut nul = log.clone();
+    nul.insert(100, 0);
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let cr_only = text.replace("\r\n", "\n").replace('\n', "\r").into_bytes();
+    for (name, data, note) in [
+        ("nul.log", nul, "NUL byte"),
+        ("utf16.log", utf16, "decoded as UTF-16 LE"),
+        ("cr.log", cr_only, "each CR ends a line"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &data).unwrap();
+        let out = analyze(&[path.to_str().unwrap()], None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+        assert_eq!(ids(&out.stdout), expected, "{name}");
+        assert!(stderr.contains(note), "{name}: says so: {stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["jobs"][0]["lines"], file["jobs"][0]["lines"], "{name}");
+        // The same from standard input.
+        let out = analyze(&["-"], Some(&data));
+        assert_eq!(ids(&out.stdout), expected, "{name} on stdin");
+    }
+}
+
+#[test]
+fn a_last_line_without_its_newline_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = job_log();
+    let lines = log.iter().filter(|b| **b == b'\n').count();
+    let cut = dir.path().join("cut.log");
+    std::fs::write(&cut, &log[..log.len() - 1]).unwrap();
+    assert_eq!(log.last(), Some(&b'\n'));
+    for out in [analyze(&[cut.to_str().unwrap()], None), analyze(&["-"], Some(&log[..log.len() - 1]))] {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["jobs"][0]["lines"], lines, "{v}");
+    }
+}

@@ -15,6 +15,6 @@ fuzz_target!(|data: &[u8]| {
             assert!(r.start <= r.end && r.end <= raw.len());
         }
         let text = normalize::text(&out);
-        let _ = structure.classify(&text, prefix.script_echo);
+        let _ = structure.classify(&text, prefix.script_echo, prefix.timestamp.is_some());
     }
 });

@@ -30,9 +30,9 @@ impl RunInfo {
     fn shown(&self) -> String {
         let file = self.path.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p));
         match (&self.name, file) {
-            (Some(n), Some(f)) => format!("**{}** (`{}`)", inert(n), f.replace('`', "")),
+            (Some(n), Some(f)) => format!("**{}** ({})", inert(n), inert(&format!("`{}`", f.replace('`', "")))),
             (Some(n), None) => format!("**{}**", inert(n)),
-            (None, Some(f)) => format!("`{}`", f.replace('`', "")),
+            (None, Some(f)) => inert(&format!("`{}`", f.replace('`', ""))),
             (None, None) => "the workflow".into(),
         }
     }
@@ -50,7 +50,7 @@ pub fn resolved(old_body: &str, run: &RunInfo, marker: &Marker) -> String {
     let marker = Marker { state: State::Resolved, ..marker.clone() };
     let mut body = format!("{}\n## npm-logdoc: resolved\n\n", marker.line());
     body.push_str(&format!("A later run of {} succeeded", run.shown()));
-    if let Some(url) = &run.html_url {
+    if let Some(url) = run.html_url.as_deref().and_then(crate::render::inert::link) {
         body.push_str(&format!(": <{url}>"));
     }
     body.push_str(".\n");
@@ -96,7 +96,7 @@ pub fn issue_title(run: &RunInfo) -> String {
 /// The comment that closes the tracking issue.
 pub fn closing_note(run: &RunInfo) -> String {
     let mut note = format!("Resolved: a later run of {} succeeded", run.shown());
-    if let Some(url) = &run.html_url {
+    if let Some(url) = run.html_url.as_deref().and_then(crate::render::inert::link) {
         note.push_str(&format!(": <{url}>"));
     }
     note.push_str(&format!(

@@ -37,7 +37,8 @@ Examples:
   npm-logdoc comment 1234567890 --issue                   open or update the workflow's tracking issue
   npm-logdoc comment 1234567891 --issue                   a later successful run closes it
 
-The token (GH_TOKEN, else GITHUB_TOKEN) needs `actions: read` to read the logs and, to
+The token (GH_TOKEN, else GITHUB_TOKEN; GH_ENTERPRISE_TOKEN for another host, as for
+`analyze`) needs `actions: read` to read the logs and, to
 write, `pull-requests: write` (pull requests), `contents: write` (commit comments) or
 `issues: write` (--issue).";
 
@@ -242,8 +243,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The lines printed on standard output (with each body in a dry run).
+    /// The lines printed on standard output (with each body in a dry run), with no
+    /// line the Actions runner would take for a workflow command (the action's dry
+    /// run prints them in a step).
     pub fn render(&self) -> String {
+        // URLs and notes come from GitHub: no control character reaches the terminal.
+        crate::render::inert::commands(&crate::redact::lines(&self.lines()), false)
+    }
+
+    fn lines(&self) -> String {
         let mut out = String::new();
         if self.dry_run {
             let _ = writeln!(
@@ -363,6 +371,9 @@ async fn pull_requests(api: &Api<'_>, meta: &Run) -> Result<Vec<u64>, crate::Err
 }
 
 /// The first post at a place that is the bot's own for this workflow.
+/// The note when GitHub will not say whose token it is.
+const UNKNOWN_ME: &str = "GitHub would not say which account the token belongs to (GET /user and GraphQL's viewer were refused), so no existing comment is edited: a failure is posted as a new comment unless a bot's comment already shows the same diagnosis";
+
 fn ours<'p>(posts: &'p [Post], me: &Me, marker: &Marker) -> Vec<(&'p Post, Marker)> {
     posts.iter().filter(|p| me.wrote(p)).filter_map(|p| marker.same_workflow(&p.body).map(|m| (p, m))).collect()
 }
@@ -400,10 +411,27 @@ async fn report_failure(
         return Ok(());
     }
     let me = api.me().await?;
+    if me == Me::Unknown {
+        outcome.note = Some(UNKNOWN_ME.into());
+    }
     for place in places {
         let posts = api.list(&place).await?;
         let found = ours(&posts, &me, marker);
+        // Not knowing who we are, we edit nothing, but do not post the same
+        // diagnosis twice: a bot's post showing it already is left as it is.
+        let shown_by_a_bot = || {
+            posts.iter().find(|p| {
+                let bot = p.author.kind.as_deref() == Some("Bot") || p.author.login.ends_with("[bot]");
+                bot && marker
+                    .same_workflow(&p.body)
+                    .is_some_and(|m| m.state == State::Failing && m.fingerprint == marker.fingerprint)
+            })
+        };
         let posted = match found.first() {
+            None if me == Me::Unknown && shown_by_a_bot().is_some() => {
+                let url = shown_by_a_bot().and_then(|p| p.url.clone());
+                Posted { place, done: Done::Unchanged, url, body: None }
+            }
             Some((post, old))
                 if old.state == State::Failing && (old.fingerprint == marker.fingerprint || post.body == text) =>
             {
@@ -445,6 +473,9 @@ async fn resolve(
         return Ok(());
     }
     let me = api.me().await?;
+    if me == Me::Unknown {
+        outcome.note = Some(UNKNOWN_ME.into());
+    }
     for place in places {
         let posts = api.list(&place).await?;
         let found = ours(&posts, &me, marker);

@@ -76,21 +76,34 @@ impl From<IssueJson> for Post {
 /// Whose posts are the bot's own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Me {
-    /// The token's user (`GET /user` answered).
+    /// The token's account: `GET /user` for a user's token, else GraphQL's
+    /// `viewer` (`github-actions[bot]` for a workflow's GITHUB_TOKEN, `APP[bot]`
+    /// for an app's installation token).
     Login(String),
-    /// An app or Actions token (`GET /user` is refused to them): any bot account.
-    AnyBot,
+    /// GitHub would say neither: no post counts as ours, so none is edited.
+    Unknown,
 }
 
 impl Me {
     /// A marker alone is not proof (another bot, or a person, may copy it); the
-    /// author must be the token's user, or a bot when that cannot be known.
+    /// author must be the token's own account. When that cannot be known, nothing
+    /// is ours.
     pub fn wrote(&self, post: &Post) -> bool {
         match self {
             Me::Login(login) => post.author.login.eq_ignore_ascii_case(login),
-            Me::AnyBot => post.author.kind.as_deref() == Some("Bot") || post.author.login.ends_with("[bot]"),
+            Me::Unknown => false,
         }
     }
+}
+
+#[derive(Deserialize)]
+struct Viewer {
+    data: Option<ViewerData>,
+}
+
+#[derive(Deserialize)]
+struct ViewerData {
+    viewer: Option<User>,
 }
 
 /// A place a report goes.
@@ -153,6 +166,16 @@ fn refused(e: GitHubError, place: &Place, action: &str, repo: &Repo) -> crate::E
     }
 }
 
+/// The GraphQL endpoint beside a REST base: `https://api.github.com/graphql`, and
+/// `https://HOST/api/graphql` for GitHub Enterprise Server's `https://HOST/api/v3`.
+fn graphql_url(api_url: &str) -> String {
+    let base = api_url.trim_end_matches('/');
+    match base.strip_suffix("/api/v3") {
+        Some(host) => format!("{host}/api/graphql"),
+        None => format!("{base}/graphql"),
+    }
+}
+
 /// The bot's view of one repository.
 pub struct Api<'a> {
     pub gh: &'a GitHub,
@@ -165,14 +188,26 @@ impl Api<'_> {
         Ok(self.gh.run(self.repo, run_id, attempt).await?)
     }
 
-    /// The token's user; [`Me::AnyBot`] when GitHub will not say (an Actions or app token).
+    /// The token's account: `GET /user`, which Actions and app tokens may not
+    /// call, else GraphQL's `viewer`, which they may; [`Me::Unknown`] when neither
+    /// answers.
     pub async fn me(&self) -> Result<Me, crate::Error> {
         let has_token = self.gh.settings().token.is_some();
         match self.gh.get_json::<User>("/user", "the token's user", self.repo).await {
-            Ok(u) if !u.login.is_empty() => Ok(Me::Login(u.login)),
-            Err(e @ GitHubError::Unauthorized { .. }) if has_token => Err(e.into()),
+            Ok(u) if !u.login.is_empty() => return Ok(Me::Login(u.login)),
+            Err(e @ GitHubError::Unauthorized { .. }) if has_token => return Err(e.into()),
+            Err(e @ (GitHubError::Network { .. } | GitHubError::RateLimited { .. })) => return Err(e.into()),
+            _ => {}
+        }
+        if !has_token {
+            return Ok(Me::Unknown);
+        }
+        let query = serde_json::json!({ "query": "query { viewer { login } }" });
+        let uri = graphql_url(&self.gh.settings().api_url);
+        match self.gh.send_json::<_, Viewer>(http::Method::POST, &uri, &query, "the token's account", self.repo).await {
+            Ok(Viewer { data: Some(ViewerData { viewer: Some(u) }) }) if !u.login.is_empty() => Ok(Me::Login(u.login)),
             Err(e @ (GitHubError::Network { .. } | GitHubError::RateLimited { .. })) => Err(e.into()),
-            _ => Ok(Me::AnyBot),
+            _ => Ok(Me::Unknown),
         }
     }
 

@@ -1,9 +1,10 @@
 //! The markdown report: the bot's comment body and the step summary.
 //!
 //! Log text is hostile input here. Excerpts go in fences longer than any backtick
-//! run they contain; text outside fences has `@mentions`, `#123` references, HTML
-//! tags and comments made inert; the body stays under GitHub's 65,536-character
-//! comment limit, cutting whole blocks and saying so.
+//! run they contain; every piece of text outside fences passes through
+//! [`inert`](super::inert::markdown), the one escaping function; links are the
+//! tool's own (run, jobs, references) and only to plain URLs; the body stays under
+//! GitHub's 65,536-character comment limit, cutting whole blocks and saying so.
 
 use crate::diagnose::{Diagnosis, Evidence, Report};
 use crate::pattern::Confidence;
@@ -26,101 +27,23 @@ impl Default for Options {
     }
 }
 
-const ZWSP: char = '\u{200B}';
-
-/// Makes untrusted text safe outside a code block: no mentions, no issue links, no
-/// HTML (tags, comments, entities), no links or images, no fence openers.
-///
-/// Inline code spans (one or two backticks, closed on the same line) are kept as
-/// they are, since GitHub renders nothing inside them (`npm view <package>` shows
-/// as written); everything else is escaped.
-pub fn inert(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut rest = text;
-    while !rest.is_empty() {
-        if let Some((span, after)) = code_span(rest) {
-            out.push_str(&break_fences(span));
-            rest = after;
-            continue;
-        }
-        let c = rest.chars().next().expect("rest is not empty");
-        let n = if c == '`' { rest.len() - rest.trim_start_matches('`').len() } else { c.len_utf8() };
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            // `&#64;org` would render as a mention, `&lt;` as a tag's start.
-            '&' => out.push_str("&amp;"),
-            // `[text](url)`, `![img](url)`; a backslash could undo the escape.
-            '[' | ']' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '@' | '#' => {
-                out.push(c);
-                out.push(ZWSP);
-            }
-            '`' => out.push_str(&break_fences(&rest[..n])),
-            _ => out.push(c),
-        }
-        rest = &rest[n..];
-    }
-    out
-}
-
-/// An inline code span at the start of `text`: a run of one or two backticks closed
-/// by a run of the same length on the same line; `(span, rest)`.
-fn code_span(text: &str) -> Option<(&str, &str)> {
-    let open = text.len() - text.trim_start_matches('`').len();
-    if !(1..=2).contains(&open) {
-        return None;
-    }
-    let line_end = text.find('\n').unwrap_or(text.len());
-    let mut i = open;
-    while i < line_end {
-        let run = text[i..line_end].len() - text[i..line_end].trim_start_matches('`').len();
-        if run == 0 {
-            i += text[i..].chars().next().map_or(1, char::len_utf8);
-        } else if run == open {
-            return (i > open).then(|| text.split_at(i + run));
-        } else {
-            i += run;
-        }
-    }
-    None
-}
-
-/// Runs of three or more backticks get a zero-width space after every second one,
-/// so they can never open or close a fence.
-fn break_fences(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    let mut backticks = 0;
-    for c in text.chars() {
-        if c == '`' {
-            backticks += 1;
-            if backticks == 3 {
-                out.push(ZWSP);
-                backticks = 1;
-            }
-        } else {
-            backticks = 0;
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Text for inside a fenced block: only what could confuse a reader of the raw body
-/// (a marker look-alike) is changed.
-fn code_text(text: &str) -> String {
-    text.replace("<!--", "<!-\u{200B}-").replace("-->", "-\u{200B}->")
-}
+pub use super::inert::markdown as inert;
 
 /// A fenced block whose fence no backtick run in `body` can close.
 pub fn fenced(body: &str, lang: &str) -> String {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
-    let body = code_text(body);
-    format!("{fence}{lang}\n{body}\n{fence}\n")
+    format!("{fence}{}\n{}\n{fence}\n", super::inert::lang(lang), super::inert::code(body))
+}
+
+/// A cause id in backticks (so the bot can read it back), or as escaped text if a
+/// user's rule folder gave it an odd shape.
+fn id(id: &str) -> String {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_/.".contains(&b)) {
+        format!("`{id}`")
+    } else {
+        inert(id)
+    }
 }
 
 fn evidence_block(evidence: &[Evidence]) -> String {
@@ -150,13 +73,13 @@ fn lead_block(report: &Report) -> Option<String> {
     if others.is_empty() {
         return None;
     }
-    let mut out = format!("**Most likely:** {} (`{}`, {})", inert(&first.title), first.id, first.confidence);
+    let mut out = format!("**Most likely:** {} ({}, {})", inert(&first.title), id(&first.id), first.confidence);
     if let Some(c) = &first.confirm {
         out.push_str(&format!(" · confirm: {}", inert(c)));
     }
     out.push_str("\n\n**Otherwise:**\n\n");
     for d in others {
-        out.push_str(&format!("- `{}`: {}", d.id, inert(&d.title)));
+        out.push_str(&format!("- {}: {}", id(&d.id), inert(&d.title)));
         if let Some(c) = &d.confirm {
             out.push_str(&format!(" · check: {}", inert(c)));
         }
@@ -173,7 +96,7 @@ fn lead_block(report: &Report) -> Option<String> {
 }
 
 fn diagnosis_blocks(i: usize, d: &Diagnosis, blocks: &mut Vec<String>) {
-    let mut head = format!("### {}. {}\n\n`{}` · confidence **{}**", i + 1, inert(&d.title), d.id, d.confidence);
+    let mut head = format!("### {}. {}\n\n{} · confidence **{}**", i + 1, inert(&d.title), id(&d.id), d.confidence);
     if d.jobs.len() > 1 || !d.jobs.is_empty() {
         head.push_str(&format!(" · job{}: {}", if d.jobs.len() == 1 { "" } else { "s" }, inert(&d.jobs.join(", "))));
     }
@@ -207,7 +130,11 @@ fn diagnosis_blocks(i: usize, d: &Diagnosis, blocks: &mut Vec<String>) {
         blocks.push(evidence_block(&d.evidence));
     }
     if !d.references.is_empty() {
-        let refs: Vec<String> = d.references.iter().map(|r| format!("<{r}>")).collect();
+        let refs: Vec<String> = d
+            .references
+            .iter()
+            .map(|r| super::inert::link(r).map_or_else(|| inert(r), |url| format!("<{url}>")))
+            .collect();
         blocks.push(format!("References: {}\n", refs.join(" · ")));
     }
 }
@@ -222,10 +149,13 @@ pub fn render(report: &Report, cx: &super::Context, options: &Options) -> String
         Some(d) => heading.push_str(&format!("{}\n", inert(&d.title))),
         None => heading.push_str("no known cause\n"),
     }
-    if let Some(url) = &cx.run_url {
+    if let Some(url) = cx.run_url.as_deref().and_then(super::inert::link) {
         heading.push_str(&format!("\nRun: <{url}>"));
         for (job, link) in &cx.job_urls {
-            heading.push_str(&format!(" · [{}]({link})", inert(job)));
+            match super::inert::link(link) {
+                Some(link) => heading.push_str(&format!(" · [{}]({link})", inert(job))),
+                None => heading.push_str(&format!(" · {}", inert(job))),
+            }
         }
         heading.push('\n');
     }
@@ -298,34 +228,5 @@ mod tests {
         let f = fenced("a ```` b", "");
         assert!(f.starts_with("`````\n"), "{f}");
         assert!(f.ends_with("\n`````\n"));
-    }
-
-    #[test]
-    fn code_spans_are_kept_and_text_around_them_escaped() {
-        assert_eq!(inert("run `npm view <package>` & check"), "run `npm view <package>` &amp; check");
-        assert_eq!(inert("``a ` b`` <x>"), "``a ` b`` &lt;x&gt;");
-        // Unclosed, or closed on another line: not a span, so escaped.
-        assert_eq!(inert("`<b> @x"), "`&lt;b&gt; @\u{200B}x");
-        assert_eq!(inert("`a\n<!-- x`"), "`a\n&lt;!-- x`");
-        assert_eq!(inert("``"), "``");
-    }
-
-    #[test]
-    fn links_images_entities_and_escapes_are_inert() {
-        let s = inert("![x](https://evil.example/t.png) [click](https://evil.example) &#64;org \\[y]");
-        assert!(!s.replace("\\]", "").contains("]("), "no unescaped link: {s}");
-        assert!(s.contains("\\[click\\]"), "{s}");
-        assert!(s.starts_with("!\\[x\\]") && s.contains("&amp;#"), "{s}");
-        assert!(s.contains("\\\\\\[y\\]"), "{s}");
-    }
-
-    #[test]
-    fn inert_text_cannot_ping_link_or_inject() {
-        let s = inert("@org/team see #123 <img src=x onerror=alert(1)> <!-- m --> ```");
-        assert!(!s.contains("@org"));
-        assert!(!s.contains("#123"));
-        assert!(!s.contains("<img"));
-        assert!(!s.contains("<!--"));
-        assert!(!s.contains("```"));
     }
 }

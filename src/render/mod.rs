@@ -4,6 +4,7 @@
 //! `diagnose`, and every string has passed through `redact` before it gets here.
 
 pub mod github;
+pub mod inert;
 pub mod json;
 pub mod markdown;
 pub mod table;
@@ -33,13 +34,15 @@ pub struct Context {
 /// The version string shown in reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Renders `report` (redacted here, whatever the caller did) in `format`.
+/// Renders `report` (redacted here, whatever the caller did) in `format`. Only
+/// `github` may print workflow commands: every other format passes through
+/// [`inert::commands`], so a log line cannot become one when the runner reads it.
 pub fn render(report: &Report, format: Format, cx: &Context) -> String {
     let safe = crate::redact::report(report);
     match format {
-        Format::Table => table::render(&safe, cx),
-        Format::Json => json::render(&safe),
-        Format::Markdown => markdown::render(&safe, cx, &markdown::Options::default()),
+        Format::Table => inert::commands(&table::render(&safe, cx), false),
+        Format::Json => inert::commands(&json::render(&safe), true),
+        Format::Markdown => inert::commands(&markdown::render(&safe, cx, &markdown::Options::default()), false),
         Format::Github => github::render(&safe),
     }
 }
@@ -47,6 +50,10 @@ pub fn render(report: &Report, format: Format, cx: &Context) -> String {
 /// `analyze --why`: for each cause, its prior and the weighted evidence that
 /// counted for and against it, and the symptoms it folded in.
 pub fn why(report: &Report) -> String {
+    inert::commands(&why_text(report), false)
+}
+
+fn why_text(report: &Report) -> String {
     let safe = crate::redact::report(report);
     let mut out = String::from("\nWhy these causes, in this order:\n");
     if safe.diagnoses.is_empty() {

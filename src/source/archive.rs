@@ -191,19 +191,64 @@ impl<R: Read + Seek> Archive<R> {
     }
 
     /// Scans every job: step files when a job has them, else its whole-job file.
-    pub fn scan(mut self, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+    pub fn scan(self, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+        self.scan_noting(matcher, &mut Vec::new())
+    }
+
+    /// [`Archive::scan`], skipping a binary entry with a note in `notes` (the rest
+    /// is analysed); only an archive whose every entry is binary is an error.
+    pub fn scan_noting(mut self, matcher: &Matcher, notes: &mut Vec<String>) -> Result<Vec<JobScan>, SourceError> {
         let plan = self.layout.plan();
         let mut scans = Vec::new();
+        let mut skipped = None;
         for (job, segments) in plan {
             let mut scanner = matcher.job(Some(job.clone()), format!("{}:{job}", self.shown));
+            let mut fed = 0;
             for (step, entry) in segments {
                 let origin = format!("{}:{entry}", self.shown);
-                let mut reader = self.entry(&entry)?;
-                scanner.feed(step.as_deref(), &mut reader).map_err(|e| SourceError::from_scan(&origin, e))?;
+                let reader = self.entry(&entry)?;
+                match feed(&mut scanner, step.as_deref(), reader, &origin, notes)? {
+                    Some(what) => {
+                        notes.push(format!("{origin}: skipped, {what}"));
+                        skipped.get_or_insert_with(|| SourceError::Binary { path: origin.clone(), what });
+                    }
+                    None => fed += 1,
+                }
             }
-            scans.extend(scanner.finish());
+            if fed > 0 {
+                scans.extend(scanner.finish());
+            }
         }
-        Ok(scans)
+        match skipped {
+            Some(e) if scans.is_empty() => {
+                notes.clear();
+                Err(e)
+            }
+            _ => Ok(scans),
+        }
+    }
+}
+
+/// Feeds one entry or file, read as [`sniff::text`] decides; `Some(what)` when
+/// it is binary (and nothing was fed).
+fn feed(
+    scanner: &mut crate::matcher::JobScanner<'_>,
+    step: Option<&str>,
+    reader: impl Read,
+    origin: &str,
+    notes: &mut Vec<String>,
+) -> Result<Option<String>, SourceError> {
+    let mut text = match super::sniff::text(Vec::new(), reader, origin, notes) {
+        Ok(text) => text,
+        Err(super::sniff::NotText::Binary(what)) => return Ok(Some(what)),
+        Err(super::sniff::NotText::Io(source)) => {
+            return Err(SourceError::Unreadable { path: origin.to_string(), source });
+        }
+    };
+    match scanner.feed(step, &mut text) {
+        Ok(()) => Ok(None),
+        Err(e @ crate::matcher::ScanError::Binary) => Ok(Some(e.to_string())),
+        Err(e) => Err(SourceError::from_scan(origin, e)),
     }
 }
 
@@ -211,11 +256,32 @@ impl<R: Read + Seek> Archive<R> {
 pub fn scan_zip(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
-    Archive::new(BufReader::new(file), &shown, limits)?.scan(matcher)
+    scan_zip_file(file, &shown, matcher, limits, &mut Vec::new())
+}
+
+/// Scans a run-log zip already open (`shown` names it in messages); binary
+/// entries are skipped with a note.
+pub(crate) fn scan_zip_file(
+    file: File,
+    shown: &str,
+    matcher: &Matcher,
+    limits: &ArchiveLimits,
+    notes: &mut Vec<String>,
+) -> Result<Vec<JobScan>, SourceError> {
+    Archive::new(BufReader::new(file), shown, limits)?.scan_noting(matcher, notes)
 }
 
 /// Scans an unpacked archive, or any folder of `.txt` / `.log` job logs.
 pub fn scan_folder(dir: &Path, matcher: &Matcher) -> Result<Vec<JobScan>, SourceError> {
+    scan_folder_noting(dir, matcher, &mut Vec::new())
+}
+
+/// [`scan_folder`], skipping a binary file with a note (as [`Archive::scan_noting`]).
+pub(crate) fn scan_folder_noting(
+    dir: &Path,
+    matcher: &Matcher,
+    notes: &mut Vec<String>,
+) -> Result<Vec<JobScan>, SourceError> {
     let shown = dir.display().to_string();
     let unreadable = |e: io::Error| SourceError::Unreadable { path: shown.clone(), source: e };
     let mut paths = Vec::new();
@@ -240,20 +306,33 @@ pub fn scan_folder(dir: &Path, matcher: &Matcher) -> Result<Vec<JobScan>, Source
         return Err(SourceError::EmptyFolder { path: shown });
     }
     let mut scans = Vec::new();
+    let mut skipped = None;
     for (job, segments) in plan {
         let mut scanner = matcher.job(Some(job.clone()), format!("{shown}/{job}"));
+        let mut fed = 0;
         for (step, rel) in segments {
             let full = dir.join(&rel);
-            let file = File::open(&full)
-                .map_err(|e| SourceError::Unreadable { path: full.display().to_string(), source: e })?;
-            let mut reader = BufReader::with_capacity(64 * 1024, file);
-            scanner
-                .feed(step.as_deref(), &mut reader)
-                .map_err(|e| SourceError::from_scan(&full.display().to_string(), e))?;
+            let origin = full.display().to_string();
+            let file = File::open(&full).map_err(|e| SourceError::Unreadable { path: origin.clone(), source: e })?;
+            match feed(&mut scanner, step.as_deref(), file, &origin, notes)? {
+                Some(what) => {
+                    notes.push(format!("{origin}: skipped, {what}"));
+                    skipped.get_or_insert_with(|| SourceError::Binary { path: origin.clone(), what });
+                }
+                None => fed += 1,
+            }
         }
-        scans.extend(scanner.finish());
+        if fed > 0 {
+            scans.extend(scanner.finish());
+        }
     }
-    Ok(scans)
+    match skipped {
+        Some(e) if scans.is_empty() => {
+            notes.clear();
+            Err(e)
+        }
+        _ => Ok(scans),
+    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@
 
 mod archive;
 pub mod github;
+mod sniff;
 
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Read};
+use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::matcher::{JobScan, Matcher, ScanError};
@@ -58,6 +59,13 @@ impl SourceError {
     }
 }
 
+fn not_text(path: &str, e: sniff::NotText) -> SourceError {
+    match e {
+        sniff::NotText::Io(source) => SourceError::Unreadable { path: path.to_string(), source },
+        sniff::NotText::Binary(what) => SourceError::Binary { path: path.to_string(), what },
+    }
+}
+
 /// Whether the bytes start like a zip archive.
 fn is_zip(head: &[u8]) -> bool {
     head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
@@ -69,39 +77,77 @@ fn display_name(path: &Path) -> String {
 
 /// Scans one local source into jobs.
 pub fn scan(source: &Source, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
+    scan_noting(source, matcher, limits, &mut Vec::new())
+}
+
+/// [`scan`], with what was skipped said in `notes` (a binary entry of an archive
+/// or a binary file of a folder; the rest is analysed).
+pub fn scan_noting(
+    source: &Source,
+    matcher: &Matcher,
+    limits: &ArchiveLimits,
+    notes: &mut Vec<String>,
+) -> Result<Vec<JobScan>, SourceError> {
     match source {
         Source::Stdin => {
             let stdin = io::stdin();
             if stdin.is_terminal() {
                 return Err(SourceError::StdinIsTerminal);
             }
-            let mut lock = stdin.lock();
-            scan_reader("stdin", None, &mut lock, matcher)
+            let mut text = sniff::text(Vec::new(), stdin.lock(), "stdin", notes).map_err(|e| not_text("stdin", e))?;
+            scan_reader("stdin", None, &mut text, matcher)
         }
-        Source::Path(path) => scan_path(path, matcher, limits),
+        Source::Path(path) => scan_path_noting(path, matcher, limits, notes),
     }
 }
 
 /// Scans a file (plain or zip) or a folder.
 pub fn scan_path(path: &Path, matcher: &Matcher, limits: &ArchiveLimits) -> Result<Vec<JobScan>, SourceError> {
+    scan_path_noting(path, matcher, limits, &mut Vec::new())
+}
+
+fn scan_path_noting(
+    path: &Path,
+    matcher: &Matcher,
+    limits: &ArchiveLimits,
+    notes: &mut Vec<String>,
+) -> Result<Vec<JobScan>, SourceError> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => SourceError::NotFound { path: shown.clone() },
         _ => SourceError::Unreadable { path: shown.clone(), source: e },
     })?;
     if meta.is_dir() {
-        return scan_folder(path, matcher);
+        return archive::scan_folder_noting(path, matcher, notes);
     }
-    let mut file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
-    let mut head = [0u8; 4];
-    let n = read_up_to(&mut file, &mut head).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
-    if is_zip(&head[..n]) {
-        drop(file);
-        return scan_zip(path, matcher, limits);
+    // Opened once: a FIFO or `<(cmd)` can be read only once, so the sniffed bytes
+    // are read again from memory, never by reopening.
+    let unreadable = |e: io::Error| SourceError::Unreadable { path: shown.clone(), source: e };
+    let mut file = File::open(path).map_err(unreadable)?;
+    let mut head = vec![0u8; sniff::HEAD];
+    let n = read_up_to(&mut file, &mut head).map_err(unreadable)?;
+    head.truncate(n);
+    if is_zip(&head) {
+        if meta.is_file() {
+            file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+            return archive::scan_zip_file(file, &shown, matcher, limits, notes);
+        }
+        // A zip from a pipe: spooled to a temporary file (a zip is read from its
+        // end), under the archive's size cap.
+        let mut spool = tempfile::tempfile().map_err(unreadable)?;
+        spool.write_all(&head).map_err(unreadable)?;
+        let copied = io::copy(&mut (&mut file).take(limits.max_total_bytes), &mut spool).map_err(unreadable)?;
+        if copied >= limits.max_total_bytes {
+            return Err(SourceError::TooLarge {
+                path: shown,
+                reason: format!("the archive is over the {} MiB cap", limits.max_total_bytes >> 20),
+            });
+        }
+        spool.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+        return archive::scan_zip_file(spool, &shown, matcher, limits, notes);
     }
-    let file = File::open(path).map_err(|e| SourceError::Unreadable { path: shown.clone(), source: e })?;
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
-    scan_reader(&shown, Some(display_name(path)), &mut reader, matcher)
+    let mut text = sniff::text(head, file, &shown, notes).map_err(|e| not_text(&shown, e))?;
+    scan_reader(&shown, Some(display_name(path)), &mut text, matcher)
 }
 
 fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {

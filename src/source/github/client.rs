@@ -56,6 +56,10 @@ pub struct Settings {
     /// REST API base: `https://api.github.com`, `https://HOST/api/v3` for GHES.
     pub api_url: String,
     pub token: Option<Token>,
+    /// The variable(s) to set when this host needs a token and has none, as
+    /// messages name them (`GH_TOKEN (or GITHUB_TOKEN)`; another host's
+    /// `GH_ENTERPRISE_TOKEN`, see `cli::Env::token_for`).
+    pub token_vars: String,
     pub connect_timeout: Duration,
     /// Longest wait for the next bytes of an answer.
     pub read_timeout: Duration,
@@ -74,6 +78,7 @@ impl Settings {
         Settings {
             api_url: api_url.into(),
             token,
+            token_vars: "GH_TOKEN (or GITHUB_TOKEN)".to_string(),
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(60),
             retries: 3,
@@ -195,9 +200,9 @@ impl GitHub {
             None => format!("run {run_id}"),
         };
         match self.get_json(&route, &what, repo).await {
-            Err(GitHubError::NotFound { what, repo: r, has_token, .. }) => {
+            Err(GitHubError::NotFound { what, repo: r, has_token, set, .. }) => {
                 let visible = self.repo_visible(repo).await;
-                Err(GitHubError::NotFound { what, repo: r, has_token, repo_visible: visible })
+                Err(GitHubError::NotFound { what, repo: r, has_token, repo_visible: visible, set })
             }
             other => other,
         }
@@ -355,13 +360,15 @@ impl GitHub {
         let has_token = self.has_token();
         let what = what.to_string();
         let repo = repo.to_string();
-        if let Some(limited) = rate_limit(status, &parts.headers, &message, has_token) {
+        let set: Box<str> = self.settings.token_vars.as_str().into();
+        if let Some(limited) = rate_limit(status, &parts.headers, &message, has_token, &set) {
             return Err(Failure::Fatal(limited));
         }
         Err(match status {
             StatusCode::UNAUTHORIZED => Failure::Fatal(GitHubError::Unauthorized {
                 token_var: self.settings.token.as_ref().map(|t| t.var.clone()),
                 message,
+                set,
             }),
             StatusCode::FORBIDDEN => Failure::Fatal(GitHubError::Forbidden {
                 what,
@@ -369,9 +376,10 @@ impl GitHub {
                 message,
                 accepted: header(&parts.headers, "x-accepted-github-permissions"),
                 has_token,
+                set,
             }),
             StatusCode::NOT_FOUND => {
-                Failure::Fatal(GitHubError::NotFound { what, repo, has_token, repo_visible: None })
+                Failure::Fatal(GitHubError::NotFound { what, repo, has_token, repo_visible: None, set })
             }
             StatusCode::GONE => Failure::Fatal(GitHubError::Expired { what }),
             s if s.is_server_error() => Failure::Retry(GitHubError::Api {
@@ -492,7 +500,13 @@ fn error_message(status: StatusCode, body: &[u8]) -> String {
 }
 
 /// A 403 or 429 that is a rate limit (primary or secondary), if it is one.
-fn rate_limit(status: StatusCode, headers: &HeaderMap, message: &str, has_token: bool) -> Option<GitHubError> {
+fn rate_limit(
+    status: StatusCode,
+    headers: &HeaderMap,
+    message: &str,
+    has_token: bool,
+    set: &str,
+) -> Option<GitHubError> {
     if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
         return None;
     }
@@ -503,7 +517,7 @@ fn rate_limit(status: StatusCode, headers: &HeaderMap, message: &str, has_token:
         return None;
     }
     let reset = header(headers, "x-ratelimit-reset").and_then(|v| v.trim().parse().ok());
-    Some(GitHubError::RateLimited { reset, retry_after, has_token })
+    Some(GitHubError::RateLimited { reset, retry_after, has_token, set: set.into() })
 }
 
 /// The innermost cause of a transport error ("Connection refused (os error 111)").
@@ -528,14 +542,14 @@ mod tests {
     #[test]
     fn rate_limits_are_told_from_permission_refusals() {
         let mut h = HeaderMap::new();
-        assert!(rate_limit(StatusCode::FORBIDDEN, &h, "Resource not accessible by integration", true).is_none());
+        assert!(rate_limit(StatusCode::FORBIDDEN, &h, "Resource not accessible by integration", true, "").is_none());
         h.insert("x-ratelimit-remaining", "0".parse().unwrap());
         h.insert("x-ratelimit-reset", "1900000000".parse().unwrap());
-        match rate_limit(StatusCode::FORBIDDEN, &h, "API rate limit exceeded", false) {
+        match rate_limit(StatusCode::FORBIDDEN, &h, "API rate limit exceeded", false, "GH_TOKEN") {
             Some(GitHubError::RateLimited { reset: Some(1_900_000_000), .. }) => {}
             other => panic!("{other:?}"),
         }
-        assert!(rate_limit(StatusCode::NOT_FOUND, &h, "", true).is_none());
+        assert!(rate_limit(StatusCode::NOT_FOUND, &h, "", true, "").is_none());
     }
 
     #[test]

@@ -10,8 +10,8 @@ const PERMISSIONS: &str = "a fine-grained token needs Actions: read and Metadata
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
     /// 401: the token was refused.
-    #[error("{}", unauthorized(token_var.as_deref(), message))]
-    Unauthorized { token_var: Option<String>, message: String },
+    #[error("{}", unauthorized(token_var.as_deref(), message, set))]
+    Unauthorized { token_var: Option<String>, message: String, set: Box<str> },
 
     /// The token cannot be sent at all (a newline or space inside it).
     #[error(
@@ -20,12 +20,12 @@ pub enum GitHubError {
     BadToken { var: String },
 
     /// 403 that is not a rate limit: a permission is missing.
-    #[error("{}", forbidden(what, repo, message, accepted.as_deref(), *has_token))]
-    Forbidden { what: String, repo: String, message: String, accepted: Option<String>, has_token: bool },
+    #[error("{}", forbidden(what, repo, message, accepted.as_deref(), *has_token, set))]
+    Forbidden { what: String, repo: String, message: String, accepted: Option<String>, has_token: bool, set: Box<str> },
 
     /// 404: the run, the job or the repository is not there, or not visible.
-    #[error("{}", not_found(what, repo, *has_token, *repo_visible))]
-    NotFound { what: String, repo: String, has_token: bool, repo_visible: Option<bool> },
+    #[error("{}", not_found(what, repo, *has_token, *repo_visible, set))]
+    NotFound { what: String, repo: String, has_token: bool, repo_visible: Option<bool>, set: Box<str> },
 
     /// 410: the logs were deleted (retention).
     #[error(
@@ -34,8 +34,8 @@ pub enum GitHubError {
     Expired { what: String },
 
     /// 403/429 with the rate limit exhausted.
-    #[error("{}", rate_limited(*reset, *retry_after, *has_token))]
-    RateLimited { reset: Option<i64>, retry_after: Option<u64>, has_token: bool },
+    #[error("{}", rate_limited(*reset, *retry_after, *has_token, set))]
+    RateLimited { reset: Option<i64>, retry_after: Option<u64>, has_token: bool, set: Box<str> },
 
     /// No answer: refused connection, DNS, TLS, timeout, reset.
     #[error(
@@ -88,18 +88,18 @@ impl GitHubError {
     }
 }
 
-fn unauthorized(var: Option<&str>, message: &str) -> String {
+fn unauthorized(var: Option<&str>, message: &str, set: &str) -> String {
     match var {
         Some(var) => format!(
             "GitHub rejected the token in {var} (401 {message}): it is invalid, expired or revoked; set {var} to a valid token, or unset it to read a public repository without one"
         ),
         None => format!(
-            "GitHub answered 401 ({message}): this server needs a token; set GH_TOKEN (or GITHUB_TOKEN) to one that can read Actions logs ({PERMISSIONS})"
+            "GitHub answered 401 ({message}): this server needs a token; set {set} to one that can read Actions logs ({PERMISSIONS})"
         ),
     }
 }
 
-fn forbidden(what: &str, repo: &str, message: &str, accepted: Option<&str>, has_token: bool) -> String {
+fn forbidden(what: &str, repo: &str, message: &str, accepted: Option<&str>, has_token: bool, set: &str) -> String {
     let needs = match accepted {
         Some(p) if !p.trim().is_empty() => format!("GitHub says the token needs `{}`", p.trim().replace('=', ": ")),
         _ => "the token needs `actions: read`".to_string(),
@@ -108,16 +108,16 @@ fn forbidden(what: &str, repo: &str, message: &str, accepted: Option<&str>, has_
         format!("GitHub refused {what} (403 {message}): {needs} on {repo} ({PERMISSIONS})")
     } else {
         format!(
-            "GitHub refused {what} without a token (403 {message}): GitHub serves Actions logs only to signed-in users; set GH_TOKEN (or GITHUB_TOKEN) to a token with `actions: read` on {repo} ({PERMISSIONS})"
+            "GitHub refused {what} without a token (403 {message}): GitHub serves Actions logs only to signed-in users; set {set} to a token with `actions: read` on {repo} ({PERMISSIONS})"
         )
     }
 }
 
-fn not_found(what: &str, repo: &str, has_token: bool, repo_visible: Option<bool>) -> String {
+fn not_found(what: &str, repo: &str, has_token: bool, repo_visible: Option<bool>, set: &str) -> String {
     match (repo_visible, has_token) {
         (Some(true), _) => format!("{what} was not found in {repo} (404): check the id or URL"),
         (_, false) => format!(
-            "{what} was not found (404): check {repo} and the id; if the repository is private, set GH_TOKEN (or GITHUB_TOKEN) to a token that can read it ({PERMISSIONS})"
+            "{what} was not found (404): check {repo} and the id; if the repository is private, set {set} to a token that can read it ({PERMISSIONS})"
         ),
         (_, true) => format!(
             "{what} was not found (404): check {repo} and the id; if they are right, the token cannot see the repository ({PERMISSIONS})"
@@ -125,7 +125,7 @@ fn not_found(what: &str, repo: &str, has_token: bool, repo_visible: Option<bool>
     }
 }
 
-fn rate_limited(reset: Option<i64>, retry_after: Option<u64>, has_token: bool) -> String {
+fn rate_limited(reset: Option<i64>, retry_after: Option<u64>, has_token: bool, set: &str) -> String {
     let when = match (retry_after, reset) {
         (Some(s), _) => format!("retry in {s} s"),
         (None, Some(t)) => match chrono::DateTime::from_timestamp(t, 0) {
@@ -138,7 +138,11 @@ fn rate_limited(reset: Option<i64>, retry_after: Option<u64>, has_token: bool) -
         },
         (None, None) => "retry in a few minutes".to_string(),
     };
-    let hint = if has_token { "" } else { "; a token in GH_TOKEN raises the limit from 60 to 5,000 requests an hour" };
+    let hint = if has_token {
+        String::new()
+    } else {
+        format!("; a token in {set} raises the limit from 60 to 5,000 requests an hour")
+    };
     format!("GitHub's API rate limit is exhausted: {when}{hint}")
 }
 
@@ -149,17 +153,33 @@ mod tests {
     #[test]
     fn messages_are_one_line_and_say_what_to_do() {
         let errors = [
-            GitHubError::Unauthorized { token_var: Some("GH_TOKEN".into()), message: "Bad credentials".into() },
+            GitHubError::Unauthorized {
+                token_var: Some("GH_TOKEN".into()),
+                message: "Bad credentials".into(),
+                set: "GH_TOKEN".into(),
+            },
             GitHubError::Forbidden {
                 what: "the log of job `release`".into(),
                 repo: "o/r".into(),
                 message: "Resource not accessible by integration".into(),
                 accepted: Some("actions=read".into()),
                 has_token: true,
+                set: "GH_TOKEN".into(),
             },
-            GitHubError::NotFound { what: "run 1".into(), repo: "o/r".into(), has_token: false, repo_visible: None },
+            GitHubError::NotFound {
+                what: "run 1".into(),
+                repo: "o/r".into(),
+                has_token: false,
+                repo_visible: None,
+                set: "GH_TOKEN".into(),
+            },
             GitHubError::Expired { what: "the log of run 1".into() },
-            GitHubError::RateLimited { reset: Some(1_900_000_000), retry_after: None, has_token: false },
+            GitHubError::RateLimited {
+                reset: Some(1_900_000_000),
+                retry_after: None,
+                has_token: false,
+                set: "GH_TOKEN".into(),
+            },
         ];
         for e in &errors {
             let text = e.to_string();
