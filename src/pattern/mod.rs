@@ -14,7 +14,7 @@ pub mod template;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use regex::bytes::Regex;
@@ -969,26 +969,8 @@ impl RuleSet {
     }
 }
 
-/// Every `.toml` file under `dir`, in sorted path order (a rule folder's files).
-pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    collect_toml(dir, &mut files)?;
-    Ok(files)
-}
-
-fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read patterns folder: {e}"))?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            collect_toml(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
+/// The rule files of a folder (a bounded walk: see [`crate::walk::rule_files`]).
+pub use crate::walk::rule_files;
 
 #[cfg(test)]
 mod tests {
