@@ -7,7 +7,7 @@
 //! read as several segments with one line number, and each signal keeps its first
 //! few hits and a count.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read};
 
 use aho_corasick::automaton::Automaton;
@@ -150,20 +150,18 @@ impl Matcher {
         let mut literal_signals: Vec<Vec<u32>> = Vec::new();
         let mut literal_is_context: Vec<bool> = Vec::new();
         let mut signals: Vec<UniqueSignal> = Vec::new();
-        let mut keys: Vec<SignalKey> = Vec::new();
+        // Hash look-ups keep building linear in the number of signals.
+        let mut keys: HashMap<SignalKey, usize> = HashMap::new();
+        let mut literal_at: HashMap<String, usize> = HashMap::new();
         let mut rule_signals = Vec::new();
-        let literal_index =
-            |lit: &str, literals: &mut Vec<String>, ls: &mut Vec<Vec<u32>>, lc: &mut Vec<bool>| -> usize {
-                match literals.iter().position(|l| l == lit) {
-                    Some(i) => i,
-                    None => {
-                        literals.push(lit.to_string());
-                        ls.push(Vec::new());
-                        lc.push(false);
-                        literals.len() - 1
-                    }
-                }
-            };
+        let mut literal_index = |lit: &str, literals: &mut Vec<String>, ls: &mut Vec<Vec<u32>>, lc: &mut Vec<bool>| {
+            *literal_at.entry(lit.to_string()).or_insert_with(|| {
+                literals.push(lit.to_string());
+                ls.push(Vec::new());
+                lc.push(false);
+                literals.len() - 1
+            })
+        };
         for rule in &rules.rules {
             let mut mine = Vec::new();
             for s in &rule.signals {
@@ -175,10 +173,10 @@ impl Matcher {
                     s.levels.clone(),
                     s.quoted,
                 );
-                let id = match keys.iter().position(|k| *k == key) {
-                    Some(i) => i,
+                let id = match keys.get(&key) {
+                    Some(&i) => i,
                     None => {
-                        keys.push(key);
+                        keys.insert(key, signals.len());
                         signals.push(UniqueSignal {
                             regex: s.regex.clone(),
                             scope: s.scope,
@@ -478,7 +476,8 @@ impl JobScanner<'_> {
                     let next = JobState::new(self.m, Some(name));
                     let prev = std::mem::replace(&mut self.current, next);
                     self.done.push(prev.finish(&self.origin));
-                } else if self.current.name.is_none() {
+                } else {
+                    // The first job column names the job, not the file it came in.
                     self.current.name = Some(name);
                 }
                 self.current.gh_job = Some(job.clone());

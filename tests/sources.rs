@@ -351,3 +351,20 @@ fn a_last_line_without_its_newline_is_counted() {
         assert_eq!(v["jobs"][0]["lines"], lines, "{v}");
     }
 }
+
+/// `gh run view --log` output with several jobs: each job is named by its job
+/// column, the first one too (not after the file it came in).
+#[test]
+fn a_multi_job_gh_log_names_every_job_by_its_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.log");
+    let log = "build\tSet up job\t2026-01-04T08:12:00.0000000Z Current runner version: '2.330.0'\n\
+               build\tTest\t2026-01-04T08:12:01.0000000Z ##[error]Process completed with exit code 1.\n\
+               release\tPublish\t2026-01-04T08:12:02.0000000Z npm error code E404\n";
+    std::fs::write(&path, log).unwrap();
+    let out = analyze(&[path.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["jobs"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["build", "release"]);
+}
