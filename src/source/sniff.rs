@@ -168,6 +168,16 @@ impl<R: Read> TextReader<R> {
             let raw = std::mem::take(&mut self.raw);
             let chunk = &raw[self.raw_pos..];
             match self.encoding {
+                // The common case, copied whole: only a NUL is changed (to a space).
+                Encoding::Utf8 if !self.cr_lines => {
+                    let start = self.out.len();
+                    self.out.extend_from_slice(chunk);
+                    let mut at = start;
+                    while let Some(p) = memchr::memchr(0, &self.out[at..]) {
+                        self.out[at + p] = b' ';
+                        at += p + 1;
+                    }
+                }
                 Encoding::Utf8 => {
                     for &b in chunk {
                         self.push(b);
