@@ -207,25 +207,13 @@ impl<R: Read + Seek> Archive<R> {
             for (step, entry) in segments {
                 let origin = format!("{}:{entry}", self.shown);
                 let reader = self.entry(&entry)?;
-                match feed(&mut scanner, step.as_deref(), reader, &origin, notes)? {
-                    Some(what) => {
-                        notes.push(format!("{origin}: skipped, {what}"));
-                        skipped.get_or_insert_with(|| SourceError::Binary { path: origin.clone(), what });
-                    }
-                    None => fed += 1,
-                }
+                fed += feed_noting(&mut scanner, step.as_deref(), reader, &origin, notes, &mut skipped)?;
             }
             if fed > 0 {
                 scans.extend(scanner.finish());
             }
         }
-        match skipped {
-            Some(e) if scans.is_empty() => {
-                notes.clear();
-                Err(e)
-            }
-            _ => Ok(scans),
-        }
+        all_skipped(scans, skipped, notes)
     }
 }
 
@@ -314,18 +302,41 @@ pub(crate) fn scan_folder_noting(
             let full = dir.join(&rel);
             let origin = full.display().to_string();
             let file = File::open(&full).map_err(|e| SourceError::Unreadable { path: origin.clone(), source: e })?;
-            match feed(&mut scanner, step.as_deref(), file, &origin, notes)? {
-                Some(what) => {
-                    notes.push(format!("{origin}: skipped, {what}"));
-                    skipped.get_or_insert_with(|| SourceError::Binary { path: origin.clone(), what });
-                }
-                None => fed += 1,
-            }
+            fed += feed_noting(&mut scanner, step.as_deref(), file, &origin, notes, &mut skipped)?;
         }
         if fed > 0 {
             scans.extend(scanner.finish());
         }
     }
+    all_skipped(scans, skipped, notes)
+}
+
+/// [`feed`], noting a binary segment as skipped (the first such one is the error if
+/// nothing else was read); 1 when the segment was read.
+fn feed_noting(
+    scanner: &mut crate::matcher::JobScanner<'_>,
+    step: Option<&str>,
+    reader: impl Read,
+    origin: &str,
+    notes: &mut Vec<String>,
+    skipped: &mut Option<SourceError>,
+) -> Result<usize, SourceError> {
+    match feed(scanner, step, reader, origin, notes)? {
+        Some(what) => {
+            notes.push(format!("{origin}: skipped, {what}"));
+            skipped.get_or_insert_with(|| SourceError::Binary { path: origin.to_string(), what });
+            Ok(0)
+        }
+        None => Ok(1),
+    }
+}
+
+/// The scans, or the first skipped segment's error when every segment was skipped.
+fn all_skipped(
+    scans: Vec<JobScan>,
+    skipped: Option<SourceError>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<JobScan>, SourceError> {
     match skipped {
         Some(e) if scans.is_empty() => {
             notes.clear();
