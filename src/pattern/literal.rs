@@ -49,22 +49,29 @@ const BULK_LINES: &[&str] = &[
 ];
 
 /// What the block prefilter looks for to find the lines of `literal`: a hard wrap
-/// can cut a literal of several words across two lines, but it cuts once, so the
-/// literal's first half or its second half (by words) stays whole on one of them;
-/// the scanner then finds the whole literal in the logical line they join into.
-/// Halves shorter than 8 bytes, or that are everywhere, would make the prefilter
-/// read too many lines: such a literal is its own key.
+/// can cut a literal of several words across two lines, but it cuts once, so of
+/// two keys that each hold some words, with every cut falling outside one of
+/// them, one stays whole on a line; the scanner then finds the whole literal in
+/// the logical line they join into. The keys are the first and second halves (by
+/// words), or for three words the first two and the last two: a half of one plain
+/// word (`dependency:` of `Conflicting peer dependency:`, in every React lint
+/// warning) would make the prefilter read too many lines. Keys shorter than 8
+/// bytes, or that are everywhere, would too: such a literal is its own key.
 pub fn wrap_keys(literal: &str) -> Vec<&str> {
     let words: Vec<(usize, &str)> =
         literal.split_whitespace().map(|w| (w.as_ptr() as usize - literal.as_ptr() as usize, w)).collect();
-    if words.len() < 3 {
+    let n = words.len();
+    if n < 3 {
         return vec![literal];
     }
-    let half = words.len().div_ceil(2);
+    // The first key ends after word `k`, the second starts at word `j` (j <= k):
+    // a cut after word c (1 <= c < n) leaves the first whole when c >= k and the
+    // second when c <= j, so every cut is covered while k <= j + 1.
+    let (k, j) = if n == 3 { (2, 1) } else { (n.div_ceil(2), n.div_ceil(2)) };
     let end_of = |(at, w): (usize, &str)| at + w.len();
-    let first = &literal[words[0].0..end_of(words[half - 1])];
-    let second = &literal[words[half].0..end_of(words[words.len() - 1])];
-    let usable = |k: &str| k.len() >= 8 && too_common(k).is_none();
+    let first = &literal[words[0].0..end_of(words[k - 1])];
+    let second = &literal[words[j].0..end_of(words[n - 1])];
+    let usable = |key: &str| key.len() >= 8 && too_common(key).is_none();
     if usable(first) && usable(second) { vec![first, second] } else { vec![literal] }
 }
 
@@ -93,6 +100,12 @@ mod tests {
         assert_eq!(super::wrap_keys("code E404"), ["code E404"]);
         assert_eq!(super::wrap_keys("ENEEDAUTH"), ["ENEEDAUTH"]);
         assert_eq!(super::wrap_keys("a b c"), ["a b c"], "halves too short to prefilter on");
+        assert_eq!(
+            super::wrap_keys("Conflicting peer dependency:"),
+            ["Conflicting peer", "peer dependency:"],
+            "three words: two keys of two words, never one plain word"
+        );
+        assert_eq!(super::wrap_keys("lerna ERR! E"), ["lerna ERR! E"], "a key too short");
     }
 
     use super::*;
