@@ -7,6 +7,17 @@
 //! names and values below are the vocabulary of those expressions, and
 //! `PATTERNS.md` documents each one.
 
+/// Whether `$s` holds the literal `$needle`, with the searcher built once per call
+/// site: `str::contains` sets a new one up on every call, and the facts test dozens
+/// of needles on each line they read.
+macro_rules! has {
+    ($s:expr, $needle:literal) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
+        FINDER.find($s.as_bytes()).is_some()
+    }};
+}
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -189,6 +200,9 @@ pub struct Facts {
     /// How the registry or tool refused the publish, in every tool's words (see
     /// [`REFUSALS`]): the most telling refusal the log shows.
     pub refusal: Option<&'static str>,
+    /// The publish ran in a container (a docker build step or a compose service
+    /// printed its refusal or its `Publishing to`).
+    pub publish_in_container: bool,
     /// pnpm >= 11 printed its own publish lines (native publish with its own OIDC).
     pub pnpm_native: bool,
     /// @semantic-release/npm >= 13.1 printed `Verifying OIDC context`.
@@ -262,6 +276,10 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
     ("secret_source", "Actions, Dependabot or None, from Set up job"),
     ("id_token_write", "GITHUB_TOKEN Permissions lists IdToken: write (absence proves nothing)"),
     ("publish_reached", "npm printed `Publishing to ...`: a PUT was sent"),
+    (
+        "publish_in_container",
+        "the publish ran in a docker build step or a compose service (its lines carry BuildKit's `#12 45.1` or compose's `svc-1  |`), where the runner's OIDC variables do not reach unless passed in",
+    ),
     ("provenance_signed", "npm printed `Signed provenance statement`"),
     ("explicit_provenance", "--provenance or NPM_CONFIG_PROVENANCE in a script or env echo"),
     (
@@ -532,6 +550,7 @@ impl Facts {
             "secret_source" => self.secret_source.as_deref().and_then(text),
             "id_token_write" => Some(Value::Bool(self.id_token_write)),
             "publish_reached" => Some(Value::Bool(self.publish_reached)),
+            "publish_in_container" => Some(Value::Bool(self.publish_in_container)),
             "provenance_signed" => Some(Value::Bool(self.provenance_signed)),
             "explicit_provenance" => Some(Value::Bool(self.steps.iter().any(|s| s.explicit_provenance))),
             "publisher" => self.publisher().and_then(text),
@@ -718,16 +737,18 @@ fn oidc_line(s: &str) -> Option<&'static str> {
         "OIDC token exchange failure",
         "Registry body response error message",
     ];
-    let has = |list: &[&str]| list.iter().any(|p| s.contains(p));
-    if has(OK) {
-        Some("ok")
-    } else if has(SKIPPED) {
-        Some("skipped")
-    } else if has(FAILED) {
-        Some("failed")
-    } else {
-        None
-    }
+    // One automaton over the three lists; the first list with a needle in the
+    // line decides (an `ok` line outranks the rest, as the lists are ordered).
+    static NEEDLES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<&'static str>)> =
+        std::sync::LazyLock::new(|| {
+            let lists: [(&'static str, &[&str]); 3] = [("ok", OK), ("skipped", SKIPPED), ("failed", FAILED)];
+            let outcome = lists.iter().flat_map(|(o, l)| l.iter().map(move |_| *o)).collect();
+            let needles: Vec<&str> = lists.iter().flat_map(|(_, l)| l.iter().copied()).collect();
+            (aho_corasick::AhoCorasick::new(needles).expect("the OIDC needles build"), outcome)
+        });
+    let (ac, outcome) = &*NEEDLES;
+    let found = ac.find_overlapping_iter(s).map(|m| m.pattern().as_usize()).min()?;
+    Some(outcome[found])
 }
 
 /// Whether `code` occurs in `s` as a word (not inside a longer token such as a hash).
@@ -744,22 +765,21 @@ fn has_word(s: &str, code: &str) -> bool {
 pub fn is_auth_failure(s: &str) -> bool {
     has_word(s, "ENEEDAUTH")
         || has_word(s, "E401")
-        || s.contains("401 Unauthorized")
-        || s.contains("Response Code: 401")
-        || s.contains("Not Found - PUT")
+        || has!(s, "401 Unauthorized")
+        || has!(s, "Response Code: 401")
+        || has!(s, "Not Found - PUT")
         || has_word(s, "ENONPMTOKEN")
         || has_word(s, "EINVALIDNPMTOKEN")
         || has_word(s, "EINVALIDNPMAUTH")
-        || s.contains("YN0033")
-        || s.contains("No authentication configured for request")
-        || s.contains("YN0041")
-        || s.contains("No token found and can't prompt for login")
-        || s.contains("Couldn't publish package") && (s.contains("Not found") || s.contains("Unauthorized"))
-        || s.contains("FAILED_TO_PUBLISH") && (s.contains("status 401") || s.contains("status 404"))
-        || s.contains("requires \"write\" access to the \"id-token\" permission")
-        || s.contains("Provenance generation in GitHub Actions requires")
-        || (s.starts_with("##[error]") || s.starts_with("Error: "))
-            && s.contains("Unable to get ACTIONS_ID_TOKEN_REQUEST")
+        || has!(s, "YN0033")
+        || has!(s, "No authentication configured for request")
+        || has!(s, "YN0041")
+        || has!(s, "No token found and can't prompt for login")
+        || has!(s, "Couldn't publish package") && (has!(s, "Not found") || has!(s, "Unauthorized"))
+        || has!(s, "FAILED_TO_PUBLISH") && (has!(s, "status 401") || has!(s, "status 404"))
+        || has!(s, "requires \"write\" access to the \"id-token\" permission")
+        || has!(s, "Provenance generation in GitHub Actions requires")
+        || (s.starts_with("##[error]") || s.starts_with("Error: ")) && has!(s, "Unable to get ACTIONS_ID_TOKEN_REQUEST")
 }
 
 /// pnpm >= 11 renders registry errors as `[E404] 404 Not Found - PUT ...`.
@@ -772,26 +792,28 @@ fn pnpm_error_badge(s: &str) -> bool {
 /// the `need auth` of a publish, and the publishing lines of changesets,
 /// semantic-release, lerna, pnpm 11 and JS-DevTools/npm-publish.
 fn publishing_output(s: &str) -> bool {
-    s.contains("Publishing to ")
-        || s.contains("- PUT http")
-        || s.contains("This command requires you to be logged in to")
-        || s.contains("🦋  info Publishing ")
-        || s.contains("[semantic-release]")
+    has!(s, "Publishing to ")
+        || has!(s, "- PUT http")
+        || has!(s, "This command requires you to be logged in to")
+        || has!(s, "🦋  info Publishing ")
+        || has!(s, "[semantic-release]")
         || s.starts_with("lerna info publish")
-        || s.starts_with("📦 ") && s.contains(" → ")
-        || s.contains("NpmCallError")
+        || s.starts_with("📦 ") && has!(s, " → ")
+        || has!(s, "NpmCallError")
 }
 
 /// A step name or script line that publishes or releases.
 fn names_publish(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    t.contains("publish") || t.contains("release")
+    has!(t, "publish") || has!(t, "release")
 }
 
 /// A script line that publishes or runs a release: the words [`RELEASE_WORDS`]
 /// (the scanner feeds the lines holding them to the facts).
 fn script_releases(code: &str) -> bool {
-    RELEASE_WORDS.iter().any(|w| code.contains(w))
+    static WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(RELEASE_WORDS).expect("the release words build"));
+    WORDS.is_match(code)
 }
 
 /// Script words that start a publish or a release.
@@ -1087,13 +1109,13 @@ impl FactsBuilder {
         let step = self.facts.steps.last_mut().expect("a step always exists");
         let code = s.split(" #").next().unwrap_or(s);
         if s.starts_with('#') {
-            if s.contains("OIDC") || s.contains("oidc") || s.contains("trusted publish") {
+            if has!(s, "OIDC") || has!(s, "oidc") || has!(s, "trusted publish") {
                 self.facts.oidc_intended = true;
                 self.facts.oidc_named = true;
             }
             return;
         }
-        if code.contains("OIDC") || code.contains("id-token") {
+        if has!(code, "OIDC") || has!(code, "id-token") {
             self.facts.oidc_intended = true;
             self.facts.oidc_named = true;
         }
@@ -1113,17 +1135,17 @@ impl FactsBuilder {
                 self.facts.npm_upgrade_version = None;
             }
         }
-        if code.contains("npm --version") || code.contains("npm -v") {
+        if has!(code, "npm --version") || has!(code, "npm -v") {
             step.npm_version_echo = true;
             self.expect_version = 3;
         }
-        if code.contains("publish") {
+        if has!(code, "publish") {
             step.script_publishes = true;
         }
         if script_releases(code) {
             step.publishes = true;
         }
-        if code.contains("bun publish") {
+        if has!(code, "bun publish") {
             push_unique(&mut step.publishers, "bun");
             push_unique(&mut self.facts.publishers, "bun");
         }
@@ -1131,11 +1153,11 @@ impl FactsBuilder {
             push_unique(&mut step.publishers, "pnpm");
             push_unique(&mut self.facts.publishers, "pnpm");
         }
-        if code.contains("--provenance") && !code.contains("--provenance=false") && !code.contains("--no-provenance") {
+        if has!(code, "--provenance") && !has!(code, "--provenance=false") && !has!(code, "--no-provenance") {
             step.explicit_provenance = true;
         }
-        if (code.contains("~/.npmrc") || code.contains("$HOME/.npmrc") || code.contains("${HOME}/.npmrc"))
-            && (code.contains('>') || code.contains("tee"))
+        if (has!(code, "~/.npmrc") || has!(code, "$HOME/.npmrc") || has!(code, "${HOME}/.npmrc"))
+            && (code.contains('>') || has!(code, "tee"))
         {
             step.writes_home_npmrc = true;
         }
@@ -1144,7 +1166,7 @@ impl FactsBuilder {
     fn output_line(&mut self, s: &str, line: &Line<'_>) {
         // npm's lifecycle banner echoes the script it runs (`> npm publish --provenance`).
         if let Some(cmd) = line.message.strip_prefix("> ") {
-            if cmd.contains("--provenance") && !cmd.contains("--provenance=false") && !cmd.contains("--no-provenance") {
+            if has!(cmd, "--provenance") && !has!(cmd, "--provenance=false") && !has!(cmd, "--no-provenance") {
                 self.facts.steps.last_mut().expect("a step always exists").explicit_provenance = true;
             }
         }
@@ -1165,7 +1187,11 @@ impl FactsBuilder {
         if is_auth_failure(s) {
             f.auth_failure = true;
         }
+        if line.container && (publishing_output(s) || has!(s, "Publishing to")) {
+            f.publish_in_container = true;
+        }
         if let Some((rank, kind)) = refusal_of(line) {
+            f.publish_in_container |= line.container;
             let current = f.refusal.and_then(|k| REFUSALS.iter().position(|(r, _)| *r == k));
             if current.is_none_or(|c| rank > c) {
                 f.refusal = Some(kind);
@@ -1221,23 +1247,23 @@ impl FactsBuilder {
         } else if let Some(v) = s.strip_prefix("Secret source:") {
             f.secret_source = Some(v.trim().to_string());
         }
-        if s.contains("/actions-runner/_work/") || s.contains("\\actions-runner\\_work\\") {
+        if has!(s, "/actions-runner/_work/") || has!(s, "\\actions-runner\\_work\\") {
             f.runner = Some("self-hosted");
         }
         // npm's own lines, possibly nested inside a tool's prefix.
-        if s.contains("npm ERR!") {
+        if has!(s, "npm ERR!") {
             f.npm_prefix.get_or_insert("ERR!");
-        } else if s.contains("npm error ") || s.ends_with("npm error") {
+        } else if has!(s, "npm error ") || s.ends_with("npm error") {
             f.npm_prefix.get_or_insert("error");
         }
-        if s.contains("could not be found or you do not have permission to access it") {
+        if has!(s, "could not be found or you do not have permission to access it") {
             f.e404_wording = Some("no-permission");
-        } else if s.contains("is not in this registry") {
+        } else if has!(s, "is not in this registry") {
             f.e404_wording = Some("not-in-registry");
-        } else if s.contains("is not in the npm registry") {
+        } else if has!(s, "is not in the npm registry") {
             f.e404_wording = Some("not-in-npm-registry");
         }
-        if s.contains("Publishing to http") || s.contains("Publishing to registry") {
+        if has!(s, "Publishing to http") || has!(s, "Publishing to registry") {
             f.publish_reached = true;
         }
         if publishing_output(s) {
@@ -1276,32 +1302,31 @@ impl FactsBuilder {
         if let Some(method) = failed_request_method(line.message) {
             f.failed_method = Some(method);
         }
-        if s.contains("Skipped OIDC")
-            || s.contains("✅ Published package")
-            || s.contains("ERR_PNPM_FAILED_TO_PUBLISH")
+        if has!(s, "Skipped OIDC")
+            || has!(s, "✅ Published package")
+            || has!(s, "ERR_PNPM_FAILED_TO_PUBLISH")
             || s.starts_with("[ERR_PNPM_")
             || pnpm_error_badge(s)
-            || s.contains("ERR_PNPM_ID_TOKEN_")
-            || s.contains("ERR_PNPM_AUTH_TOKEN_")
+            || has!(s, "ERR_PNPM_ID_TOKEN_")
+            || has!(s, "ERR_PNPM_AUTH_TOKEN_")
         {
             f.pnpm_native = true;
         }
-        if s.contains("Wrote NPM_TOKEN to") {
+        if has!(s, "Wrote NPM_TOKEN to") {
             f.token_written = true;
         }
-        if s.contains("Verifying OIDC context") {
+        if has!(s, "Verifying OIDC context") {
             f.semantic_release_oidc = true;
         }
-        if s.contains("Signed provenance statement") || s.contains("Provenance statement published to transparency log")
-        {
+        if has!(s, "Signed provenance statement") || has!(s, "Provenance statement published to transparency log") {
             f.provenance_signed = true;
         }
         // The outcome of a global npm upgrade.
         if let Some((_, state)) = &mut f.npm_upgrade {
             let in_upgrade_step = f.steps.last().is_some_and(|st| st.npm_upgrade_spec.is_some());
             if state.is_none() {
-                if s.contains("EBADENGINE")
-                    || s.contains("notsup Not compatible with your version of node/npm: npm@")
+                if has!(s, "EBADENGINE")
+                    || has!(s, "notsup Not compatible with your version of node/npm: npm@")
                     // Any npm error in the upgrade's own step (EACCES, ETARGET, a network error).
                     || in_upgrade_step && (s.starts_with("npm error code ") || s.starts_with("npm ERR! code "))
                 {
@@ -1310,7 +1335,7 @@ impl FactsBuilder {
                     || s.starts_with("changed ")
                     || s.starts_with("removed ")
                     || s.starts_with("up to date"))
-                    && (s.contains(" package") || s.starts_with("up to date"))
+                    && (has!(s, " package") || s.starts_with("up to date"))
                 {
                     *state = Some(true);
                 } else if let Some(v) = s.strip_prefix("+ npm@") {
@@ -1327,17 +1352,17 @@ impl FactsBuilder {
             }
         }
         // Which tool published.
-        let publisher = if s.contains("🦋") {
+        let publisher = if has!(s, "🦋") {
             Some("changesets")
-        } else if s.contains("[semantic-release]") || s.contains("@semantic-release/") {
+        } else if has!(s, "[semantic-release]") || has!(s, "@semantic-release/") {
             Some("semantic-release")
         } else if s.starts_with("lerna ") {
             Some("lerna")
-        } else if s.contains("➤ YN") {
+        } else if has!(s, "➤ YN") {
             Some("yarn-berry")
-        } else if s.contains("ERR_PNPM") || s.contains("Skipped OIDC") {
+        } else if has!(s, "ERR_PNPM") || has!(s, "Skipped OIDC") {
             Some("pnpm")
-        } else if s.contains("NpmCallError") || s.contains("npm-publish") && s.contains("Error:") {
+        } else if has!(s, "NpmCallError") || has!(s, "npm-publish") && has!(s, "Error:") {
             Some("npm-publish-action")
         } else if line.speaker == Speaker::Bun
             || line.message.starts_with("missing authentication (run `bunx npm login`)")
@@ -1346,11 +1371,11 @@ impl FactsBuilder {
         {
             Some("bun")
         } else if s.starts_with("yarn publish v1.")
-            || s.contains("No token found and can't prompt for login")
+            || has!(s, "No token found and can't prompt for login")
             || s.starts_with("error Couldn't publish package")
         {
             Some("yarn-classic")
-        } else if s.contains("npm ERR!") || s.contains("npm error") || s.contains("npm notice") {
+        } else if has!(s, "npm ERR!") || has!(s, "npm error") || has!(s, "npm notice") {
             Some("npm")
         } else {
             None
@@ -1360,9 +1385,7 @@ impl FactsBuilder {
             let step = f.steps.last_mut().expect("a step always exists");
             push_unique(&mut step.publishers, p);
         }
-        if s.contains("OIDC is available")
-            || s.contains("Verifying OIDC context")
-            || s.contains("oidc") && s.starts_with("npm ")
+        if has!(s, "OIDC is available") || has!(s, "Verifying OIDC context") || has!(s, "oidc") && s.starts_with("npm ")
         {
             f.oidc_intended = true;
             f.oidc_output = true;
