@@ -273,6 +273,30 @@ impl<R: Read> TextReader<R> {
 
 impl<R: Read> Read for TextReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // The common case once the head is handed on: UTF-8 with LF lines is read
+        // straight into the caller's buffer and only its NULs are changed, which
+        // spares two copies of every byte of a large log.
+        let drained = self.out_pos >= self.out.len() && self.raw_pos >= self.raw.len();
+        if drained && !self.eof && self.encoding == Encoding::Utf8 && !self.cr_lines && buf.len() >= 4096 {
+            let n = loop {
+                match self.inner.read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => break other?,
+                }
+            };
+            if n > 0 {
+                let mut at = 0;
+                while let Some(p) = memchr::memchr(0, &buf[at..n]) {
+                    buf[at + p] = b' ';
+                    at += p + 1;
+                }
+                self.last = Some(buf[n - 1]);
+                self.out.clear();
+                self.out_pos = 0;
+                return Ok(n);
+            }
+            self.eof = true;
+        }
         if self.out_pos >= self.out.len() && !self.fill()? {
             return Ok(0);
         }
