@@ -140,6 +140,10 @@ pub struct Anatomy<'a> {
     /// A tool's own prefix or a level marker stood before the message (a line with
     /// one is a record of its own, never the rest of another line).
     pub prefixed: bool,
+    /// The line came out of a container: a docker build step (BuildKit) or a
+    /// compose service printed it, where the runner's environment (its OIDC
+    /// variables among it) does not reach unless passed in.
+    pub container: bool,
 }
 
 /// Whether a form is a wrapper around another tool's line or the speaking tool.
@@ -793,6 +797,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
     // A tool's prefix was peeled: the runner's forms no longer apply.
     let mut inside = false;
     let mut prefixed = false;
+    let mut container = false;
     'peel: for _ in 0..12 {
         // Leading spaces: the web view indents by two; more, or a quote mark,
         // before a tool's prefix means the line quotes it (pnpm's padded badge
@@ -852,6 +857,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
             if form.speaker != Speaker::Unknown {
                 outer_speaker = form.speaker;
             }
+            container |= matches!(form.speaker, Speaker::BuildKit | Speaker::Compose);
             inside |= form.role == Role::Speaker;
             prefixed |= form.role == Role::Speaker;
             if p.level.is_some() {
@@ -886,7 +892,18 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
         })
         .flatten();
     let prefixed = prefixed || level.is_some();
-    Anatomy { speaker, level, message, quoted, indent, frame, status_title, width: text.chars().count(), prefixed }
+    Anatomy {
+        speaker,
+        level,
+        message,
+        quoted,
+        indent,
+        frame,
+        status_title,
+        width: text.chars().count(),
+        prefixed,
+        container,
+    }
 }
 
 /// Sentence ends after which a line does not run on.
@@ -958,6 +975,13 @@ pub fn continues<'a>(
     }
     if cur.indent > head.indent && cur.indent >= 2 && !record {
         return Some(m);
+    }
+    // npm prints a registry error as one record, `<status> <text> - <METHOD> <url> -
+    // <body>`; a body that holds line breaks arrives as bare lines after it, each
+    // with its own timestamp in a runner log. They carry on the record until a
+    // line ends a sentence.
+    if cur_stamped && head.speaker == Speaker::Npm && head.status_title.is_some() {
+        return (!ends_sentence(&prev.message) && cur.indent == 0 && !record && runs_on(m)).then_some(m);
     }
     if cur_stamped {
         return None;

@@ -41,6 +41,8 @@ pub struct Line<'a> {
     pub level: Option<crate::anatomy::Level>,
     /// The tool's line is quoted (a test diff, a string, a deep indent).
     pub quoted: bool,
+    /// A docker build step or a compose service printed it.
+    pub container: bool,
 }
 
 impl<'a> Line<'a> {
@@ -55,6 +57,7 @@ impl<'a> Line<'a> {
             speaker: if output { anatomy.speaker } else { crate::anatomy::Speaker::Unknown },
             level: if output { anatomy.level } else { None },
             quoted: output && anatomy.quoted,
+            container: output && anatomy.container,
         }
     }
 }
