@@ -12,6 +12,7 @@ pub mod bot;
 pub mod cli;
 pub mod diagnose;
 pub mod error;
+pub mod examples;
 pub mod facts;
 pub mod matcher;
 pub mod normalize;
@@ -56,12 +57,12 @@ pub struct Analysis {
     pub notes: Vec<String>,
 }
 
-/// Analyses local sources and runs on GitHub into one report. `progress` shows
-/// download progress on standard error.
+/// Analyses local sources and runs on GitHub into one report, telling `progress`
+/// how the downloads go.
 pub fn analyze(
     sources: &[source::Source],
     runs: &[source::github::RunSource],
-    progress: bool,
+    progress: &dyn source::github::Progress,
     rules: &RuleSet,
     limits: &source::ArchiveLimits,
 ) -> Result<Analysis, Error> {

@@ -153,10 +153,8 @@ fn graph() -> Graph {
         if let Some(first) = module.first() {
             top.insert(first.clone());
         }
-        if is_mod || module.len() == 1 {
-            if !module.is_empty() {
-                nodes.insert(module.join("::"));
-            }
+        if (is_mod || module.len() == 1) && !module.is_empty() {
+            nodes.insert(module.join("::"));
         }
     }
     let mut graph = Graph::new();

@@ -1,7 +1,8 @@
 //! Every built-in rule loads, and its inline examples behave as the file says when
 //! run through the real pipeline with the whole rule set.
 
-use npm_logdoc::pattern::{RuleSet, check_examples};
+use npm_logdoc::examples::check_examples;
+use npm_logdoc::pattern::RuleSet;
 
 #[test]
 fn builtin_rules_load() {

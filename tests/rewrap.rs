@@ -3,7 +3,8 @@
 //! indented continuation, runner timestamps dropped), behave as the unwrapped
 //! examples do: the lines a wrap cut apart are joined back into one message.
 
-use npm_logdoc::pattern::{RuleSet, catalog::fired};
+use npm_logdoc::examples::fired;
+use npm_logdoc::pattern::RuleSet;
 
 /// Drops a runner timestamp (`2026-01-01T00:00:00.0000000Z `) at the start of a line.
 fn drop_timestamp(line: &str) -> &str {

@@ -22,7 +22,7 @@ use regex_syntax::ast::{self, Ast};
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use catalog::{ExampleFailure, check_examples, describe, generic_title, list, suggest};
+pub use catalog::{describe, generic_title, list, suggest};
 pub use expr::Condition;
 
 mod builtin {
