@@ -45,7 +45,7 @@ pub fn suggest(rules: &RuleSet, query: &str) -> String {
         .iter()
         .filter_map(|r| {
             let name = r.id.rsplit('/').next().unwrap_or(&r.id);
-            let d = edit_distance(&r.id, query).min(edit_distance(name, last) + usize::from(r.id != query));
+            let d = strsim::levenshtein(&r.id, query).min(strsim::levenshtein(name, last) + usize::from(r.id != query));
             (d <= 3.max(query.len() / 6)).then_some((d, r.id.as_str()))
         })
         .collect();
@@ -59,22 +59,6 @@ pub fn suggest(rules: &RuleSet, query: &str) -> String {
     } else {
         format!("did you mean {}?", ids.join(", "))
     }
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (diag + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 /// One condition block as `explain` prints it: `all of: a, b`, `any of: ...`,

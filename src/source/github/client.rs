@@ -428,7 +428,7 @@ impl GitHub {
                     detail: format!("GitHub answered {} without a Location", response.status().as_u16()),
                 }));
             };
-            let target = self.resolve(&location);
+            let target = self.resolve(route, &location);
             let response = match self.storage._get(target.as_str()).await {
                 Ok(r) => r,
                 Err(e) => return Err(Failure::Retry(self.storage_network(&target, &e))),
@@ -464,17 +464,13 @@ impl GitHub {
         Ok(total)
     }
 
-    /// A `Location` made absolute against the API.
-    fn resolve(&self, location: &str) -> String {
-        if location.starts_with("http://") || location.starts_with("https://") {
-            return location.to_string();
-        }
-        let scheme = self.api.scheme_str().unwrap_or("https");
-        let authority = self.api.authority().map_or("", |a| a.as_str());
-        if location.starts_with('/') {
-            format!("{scheme}://{authority}{location}")
-        } else {
-            format!("{scheme}://{authority}/{location}")
+    /// A `Location` made absolute against the URL of the request (`route` on the
+    /// API), as RFC 9110 resolves a relative reference.
+    fn resolve(&self, route: &str, location: &str) -> String {
+        let request = format!("{}{route}", self.api.to_string().trim_end_matches('/'));
+        match url::Url::parse(&request).and_then(|base| base.join(location)) {
+            Ok(url) => url.into(),
+            Err(_) => location.to_string(),
         }
     }
 
