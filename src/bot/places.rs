@@ -4,7 +4,6 @@
 //! token lacks for that place.
 
 use http::Method;
-use octocrab::{FromResponse, Page};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -220,25 +219,9 @@ impl Api<'_> {
         Ok(pulls.into_iter().filter(|p| p.state.as_deref().is_none_or(|s| s == "open")).map(|p| p.number).collect())
     }
 
-    /// Every page of a listing.
+    /// Every page of a listing (at most [`MAX_PAGES`]).
     async fn all_pages<T: DeserializeOwned>(&self, first: String, what: &str) -> Result<Vec<T>, GitHubError> {
-        let mut items = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0;
-        while let Some(uri) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                break;
-            }
-            let response = self.gh.get(&uri, what, self.repo).await?;
-            let page = Page::<T>::from_response(response).await.map_err(|e| GitHubError::Api {
-                what: what.to_string(),
-                detail: format!("unexpected answer from GitHub: {e}"),
-            })?;
-            items.extend(page.items);
-            next = page.next.map(|u| u.to_string());
-        }
-        Ok(items)
+        Ok(self.gh.all_pages(first, what, self.repo, MAX_PAGES).await?.0)
     }
 
     /// The posts at `place`, oldest first, over every page.
