@@ -844,3 +844,110 @@ fn job_and_step_names_from_github_cannot_drive_the_terminal() {
         }
     }
 }
+
+/// Every GitHub failure as the user sees it from the binary: the exit code and
+/// the one line on standard error (reviewed snapshots under `tests/snapshots/`).
+#[test]
+fn every_github_failure_as_the_user_sees_it() {
+    type Setup = fn(&GitHub);
+    let cases: &[(&str, Option<&str>, Setup)] = &[
+        ("unauthorized", Some("ghp_revoked"), |gh| {
+            gh.mount(Mock::given(method("GET")).respond_with(gh_error(401, "Bad credentials")));
+        }),
+        ("forbidden", Some("ghs_workflow"), |gh| {
+            failed_release_run(gh);
+            gh.mount(
+                Mock::given(method("GET"))
+                    .and(path(gh.route(&format!("/actions/jobs/{RELEASE_JOB}/logs"))))
+                    .respond_with(
+                        gh_error(403, "Resource not accessible by integration")
+                            .insert_header("x-accepted-github-permissions", "actions=read"),
+                    ),
+            );
+        }),
+        ("forbidden_without_a_token", None, |gh| {
+            failed_release_run(gh);
+            gh.job_log_fails(RELEASE_JOB, 403, "Must have admin rights to Repository.");
+        }),
+        ("run_not_found", None, |gh| {
+            gh.mount(
+                Mock::given(method("GET"))
+                    .and(path(gh.route("")))
+                    .respond_with(ok(json!({ "id": 1, "full_name": "x" }))),
+            );
+            gh.mount(Mock::given(method("GET")).respond_with(gh_error(404, "Not Found")));
+        }),
+        ("repository_not_found", None, |gh| {
+            gh.mount(Mock::given(method("GET")).respond_with(gh_error(404, "Not Found")));
+        }),
+        ("expired", Some("t"), |gh| {
+            failed_release_run(gh);
+            gh.job_log_fails(RELEASE_JOB, 410, "Gone");
+            gh.mount(
+                Mock::given(method("GET"))
+                    .and(path(gh.route(&format!("/actions/runs/{RUN}/logs"))))
+                    .respond_with(gh_error(410, "Gone")),
+            );
+        }),
+        ("rate_limited", None, |gh| {
+            gh.mount(
+                Mock::given(method("GET"))
+                    .respond_with(gh_error(429, "API rate limit exceeded").insert_header("retry-after", "60")),
+            );
+        }),
+        ("server_errors", None, |gh| {
+            gh.mount(Mock::given(method("GET")).respond_with(gh_error(503, "Service Unavailable")));
+        }),
+        ("in_progress", None, |gh| {
+            gh.run(run_json("in_progress", None, 1));
+            let mut running = release_job();
+            running["status"] = json!("in_progress");
+            running["conclusion"] = Value::Null;
+            gh.jobs_in_pages(&[green_job(1, "lint"), running]);
+        }),
+        ("nothing_failed", None, |gh| {
+            gh.run(run_json("completed", Some("success"), 1));
+            gh.jobs_in_pages(&[green_job(1, "lint"), green_job(3, "release")]);
+        }),
+        ("malformed_archive", Some("t"), |gh| {
+            failed_release_run(gh);
+            gh.job_log_fails(RELEASE_JOB, 404, "Not Found");
+            gh.archive(&format!("/actions/runs/{RUN}/logs"), b"<html>not a zip</html>".to_vec());
+        }),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, token, setup) in cases {
+        let gh = GitHub::new();
+        setup(&gh);
+        let api = gh.api_url();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["analyze", &RUN.to_string(), "-R", &format!("{OWNER}/{REPO}"), "--api-url", &api])
+            .current_dir(dir.path())
+            .env_remove("GH_TOKEN")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GITHUB_API_URL")
+            .stdin(Stdio::null());
+        if let Some(t) = token {
+            cmd.env("GH_TOKEN", t);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).replace(&api, "[API]");
+        let shown = format!("exit: {:?}\n{stderr}", out.status.code());
+        assert!(out.stdout.is_empty(), "{name}: {}", String::from_utf8_lossy(&out.stdout));
+        insta::assert_snapshot!(format!("github_failure__{name}"), shown);
+    }
+
+    // Nothing listens: the network failure, after its retries.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = format!("http://127.0.0.1:{port}");
+    let out = Command::new(BIN)
+        .args(["analyze", "1", "-R", "o/r", "--api-url", &api])
+        .current_dir(dir.path())
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&port.to_string(), "[PORT]");
+    insta::assert_snapshot!("github_failure__network", format!("exit: {:?}\n{stderr}", out.status.code()));
+}
