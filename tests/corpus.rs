@@ -220,6 +220,9 @@ fn facts_do_not_depend_on_the_prefilter() {
     assert!(failures.is_empty(), "{} log(s) read differently:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// A shaped log's bytes, and the plain text it must read as.
+type Shaped = (Vec<u8>, String);
+
 /// The shapes a whole job log reaches npm-logdoc in, made from one log: CRLF line
 /// ends, a copy from GitHub's web view (a line-number link before each line),
 /// `gh run view --log` (job and step columns), `--log-failed` (the same columns,
@@ -227,7 +230,7 @@ fn facts_do_not_depend_on_the_prefilter() {
 /// text it must read as: the whole log, except for `--log-failed`, which holds
 /// only the failed step's lines. `None` when the log cannot take that shape (no
 /// timestamps to put after gh's columns, no failed step).
-fn shapes(text: &str) -> Vec<(&'static str, Option<(Vec<u8>, String)>)> {
+fn shapes(text: &str) -> Vec<(&'static str, Option<Shaped>)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     let stamp = |l: &str| l.len() > 28 && l.as_bytes()[27] == b'Z' && l.as_bytes()[10] == b'T';
