@@ -18,18 +18,22 @@ fn every_inline_example_behaves() {
     assert!(failures.is_empty(), "{} example(s) failed:\n{}", failures.len(), text.join("\n"));
 }
 
+/// Ids are paths (build.rs), so they are unique; what the loader must catch is a
+/// `supersedes` that names nothing, or the rule itself, in a user's folder.
 #[test]
-fn ids_are_unique_and_supersedes_targets_exist() {
-    let rules = RuleSet::builtin().unwrap();
-    let mut ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
-    let n = ids.len();
-    ids.dedup();
-    assert_eq!(ids.len(), n, "duplicate rule ids");
-    for r in &rules.rules {
-        for s in &r.supersedes {
-            assert!(rules.get(s).is_some(), "{} supersedes missing {s}", r.id);
-        }
-    }
+fn a_supersedes_of_nothing_or_of_itself_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("custom")).unwrap();
+    let rule = |supersedes: &str| {
+        format!(
+            "title = \"t\"\nconfidence = \"high\"\nexplanation = \"e\"\nsupersedes = [\"{supersedes}\"]\n[[signal]]\nname = \"s\"\nliteral = \"zzqx unique literal\"\n[when]\nall = [\"s\"]\n[[fix]]\ntitle = \"f\"\nbody = \"b\"\n[[example]]\nmatches = true\nlog = \"zzqx unique literal\"\n[[example]]\nmatches = false\nlog = \"nothing\"\n"
+        )
+    };
+    std::fs::write(tmp.path().join("custom/a.toml"), rule("custom/nothing")).unwrap();
+    std::fs::write(tmp.path().join("custom/b.toml"), rule("custom/b")).unwrap();
+    let e = RuleSet::builtin().unwrap().with_dirs(&[tmp.path().to_path_buf()]).unwrap_err().to_string();
+    assert!(e.contains("supersedes `custom/nothing`, which is not a rule"), "{e}");
+    assert!(e.contains("a rule cannot supersede itself"), "{e}");
 }
 
 #[test]
