@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::diagnose::Report;
-use crate::pattern::RuleSet;
+use crate::pattern::{Example, RuleSet};
 
 /// An inline example whose outcome differs from what the rule file states.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,8 +15,12 @@ pub struct ExampleFailure {
     pub origin: String,
     /// 1-based position among the rule's examples.
     pub example: usize,
-    /// `missing`: should have matched and did not; `noisy`: matched and should not.
+    /// `missing`: should have matched and did not; `noisy`: matched and should
+    /// not; `off`: matched without the stated evidence or title; `fixed`: a
+    /// `todo` example that now does what it states.
     pub kind: &'static str,
+    /// What was off, for `off` and `fixed`.
+    pub detail: Option<String>,
     pub note: Option<String>,
     pub got: Vec<String>,
 }
@@ -24,6 +28,9 @@ pub struct ExampleFailure {
 impl fmt::Display for ExampleFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {} example {} is {}", self.origin, self.rule, self.example, self.kind)?;
+        if let Some(d) = &self.detail {
+            write!(f, ": {d}")?;
+        }
         if let Some(n) = &self.note {
             write!(f, " ({n})")?;
         }
@@ -37,23 +44,54 @@ pub fn fired(report: &Report, id: &str) -> bool {
     report.diagnoses.iter().filter(|d| d.matched).any(|d| d.id == id || d.explains.iter().any(|e| e == id))
 }
 
-/// Runs every rule's examples through the real pipeline with the whole rule set.
+/// What is off in `report` against `example` of rule `id`: `None` when it does
+/// what the example states, else the kind of failure and what was off.
+pub fn judge(report: &Report, id: &str, example: &Example) -> Option<(&'static str, Option<String>)> {
+    let hit = fired(report, id);
+    if hit != example.matches {
+        return Some((if example.matches { "missing" } else { "noisy" }, None));
+    }
+    let Some(d) = report.diagnoses.iter().find(|d| d.matched && d.id == id) else {
+        // Matched by being folded into another cause: nothing of its own to show.
+        return None;
+    };
+    let mut off = Vec::new();
+    for want in &example.evidence {
+        if !d.evidence.iter().any(|e| e.text.trim() == want.trim()) {
+            let cited: Vec<&str> = d.evidence.iter().map(|e| e.text.as_str()).collect();
+            off.push(format!("no evidence line `{want}` (it cites {cited:?})"));
+        }
+    }
+    if let Some(want) = &example.title {
+        if d.title != *want {
+            off.push(format!("titled `{}`, not `{want}`", d.title));
+        }
+    }
+    (!off.is_empty()).then(|| ("off", Some(off.join("; "))))
+}
+
+/// Runs every rule's examples through the real pipeline with the whole rule set
+/// (the prefilter built once). A `todo` example fails only once it passes.
 pub fn check_examples(rules: &RuleSet) -> Vec<ExampleFailure> {
+    let analyzer = crate::Analyzer::new(rules);
     let mut failures = Vec::new();
     for rule in &rules.rules {
         for (i, ex) in rule.examples.iter().enumerate() {
-            let report = crate::analyze_text("example", &ex.log, rules);
-            let hit = fired(&report, &rule.id);
-            if hit != ex.matches {
-                failures.push(ExampleFailure {
-                    rule: rule.id.clone(),
-                    origin: rule.origin.clone(),
-                    example: i + 1,
-                    kind: if ex.matches { "missing" } else { "noisy" },
-                    note: ex.note.clone(),
-                    got: report.diagnoses.iter().map(|d| d.id.clone()).collect(),
-                });
-            }
+            let report = analyzer.text("example", &ex.log);
+            let verdict = match (judge(&report, &rule.id, ex), &ex.todo) {
+                (Some(off), None) => off,
+                (None, Some(why)) => ("fixed", Some(format!("it does what it states now: drop `todo = \"{why}\"`"))),
+                (None, None) | (Some(_), Some(_)) => continue,
+            };
+            failures.push(ExampleFailure {
+                rule: rule.id.clone(),
+                origin: rule.origin.clone(),
+                example: i + 1,
+                kind: verdict.0,
+                detail: verdict.1,
+                note: ex.note.clone(),
+                got: report.diagnoses.iter().map(|d| d.id.clone()).collect(),
+            });
         }
     }
     failures

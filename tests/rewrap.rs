@@ -74,16 +74,19 @@ fn wrap_cuts_at_spaces_and_indents_continuations() {
 #[test]
 fn every_example_behaves_the_same_when_hard_wrapped() {
     let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
+    // One prefilter for every wrapped example: building it costs far more than a log.
+    let analyzer = npm_logdoc::Analyzer::new(&rules);
     let mut failures = Vec::new();
     for rule in &rules.rules {
-        for (i, ex) in rule.examples.iter().enumerate() {
+        // A `todo` example states what the rule does not do yet.
+        for (i, ex) in rule.examples.iter().enumerate().filter(|(_, ex)| ex.todo.is_none()) {
             for width in [60, 72, 80] {
                 for indent in ["", "    "] {
                     let log = wrap(&ex.log, width, indent);
                     if log.lines().count() == ex.log.lines().count() {
                         continue;
                     }
-                    let report = npm_logdoc::analyze_text("wrapped", &log, &rules);
+                    let report = analyzer.text("wrapped", &log);
                     if fired(&report, &rule.id) != ex.matches {
                         let got: Vec<&str> = report.diagnoses.iter().map(|d| d.id.as_str()).collect();
                         failures.push(format!(

@@ -208,6 +208,12 @@ struct ExampleFile {
     log: String,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    evidence: Vec<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    todo: Option<Spanned<String>>,
 }
 
 /// A signal: a literal for the prefilter, a regex to confirm it on a line's
@@ -382,11 +388,23 @@ pub struct Fix {
     pub lang: Option<String>,
 }
 
+/// An inline example, in semgrep's way: whether the rule matches `log`, and when
+/// it does, what it must show for it.
 #[derive(Clone, Debug)]
 pub struct Example {
     pub matches: bool,
     pub log: String,
     pub note: Option<String>,
+    /// Lines the diagnosis must cite as evidence (each a whole line of its
+    /// evidence, as the report prints it).
+    pub evidence: Vec<String>,
+    /// The diagnosis's title with its captured values filled in (a wrong
+    /// `{{pkg}}` shows here).
+    pub title: Option<String>,
+    /// Expected but not yet: the example states what should happen and the rule
+    /// does not do it yet, for this reason. It is not a failure while the rule
+    /// gets it wrong, and is one ("fixed") once the rule gets it right.
+    pub todo: Option<String>,
 }
 
 /// One problem in one rule file, located when the location is known.
@@ -749,7 +767,20 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
     if file.fixes.is_empty() {
         cx.at(file.title.span(), "a rule needs at least one `[[fix]]`: a diagnosis tells the user what to do");
     }
-    if !file.examples.iter().any(|e| e.matches) || !file.examples.iter().any(|e| !e.matches) {
+    for e in &file.examples {
+        if let Some(todo) = &e.todo {
+            if todo.get_ref().trim().is_empty() {
+                cx.at(todo.span(), "`todo` says why the rule does not do this yet: it cannot be empty");
+            }
+        }
+        if !e.matches && (!e.evidence.is_empty() || e.title.is_some()) {
+            let span = e.todo.as_ref().map_or(0..0, Spanned::span);
+            cx.at(span, "an example that must not match has no `evidence` or `title` to show");
+        }
+    }
+    // The examples that hold today: a `todo` one does not count as proof.
+    let proven = || file.examples.iter().filter(|e| e.todo.is_none());
+    if !proven().any(|e| e.matches) || !proven().any(|e| !e.matches) {
         cx.at(
             file.title.span(),
             "a rule needs `[[example]]`s that must match (`matches = true`) and that must not (`matches = false`)",
@@ -800,7 +831,18 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
                 lang: f.lang,
             })
             .collect(),
-        examples: file.examples.into_iter().map(|e| Example { matches: e.matches, log: e.log, note: e.note }).collect(),
+        examples: file
+            .examples
+            .into_iter()
+            .map(|e| Example {
+                matches: e.matches,
+                log: e.log,
+                note: e.note,
+                evidence: e.evidence,
+                title: e.title,
+                todo: e.todo.map(Spanned::into_inner),
+            })
+            .collect(),
         prior: file.prior.unwrap_or(DEFAULT_PRIOR),
         prior_source: file.prior_source,
         confirm: file.confirm.map(Spanned::into_inner),
