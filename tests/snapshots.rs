@@ -94,18 +94,28 @@ fn errors_a_user_can_get() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("rules");
     std::fs::create_dir_all(rules.join("custom")).unwrap();
-    // An unknown key, a regex that does not compile, and a supersedes of nothing.
+    // An unknown key.
     std::fs::write(
         rules.join("custom/bad.toml"),
         "title = \"Bad\"\nexplanation = \"x\"\nconfidence = \"high\"\nsurprise = 1\n",
     )
     .unwrap();
     let dir = rules.to_str().unwrap();
+    // A problem found across rules: shown at the entry that says it, never at 1:1.
+    let across = tmp.path().join("across");
+    std::fs::create_dir_all(across.join("custom")).unwrap();
+    std::fs::write(
+        across.join("custom/folds.toml"),
+        "title = \"t\"\nconfidence = \"high\"\nexplanation = \"e\"\nsupersedes = [\"custom/nothing\"]\n[[signal]]\nname = \"s\"\nliteral = \"zzqx unique\"\n[when]\nall = [\"s\"]\n[[fix]]\ntitle = \"f\"\nbody = \"b\"\n[[example]]\nmatches = true\nlog = \"zzqx unique\"\n[[example]]\nmatches = false\nlog = \"no\"\n",
+    )
+    .unwrap();
+    let across = across.to_str().unwrap();
     let shown_in = |args: &[&str]| shown(&run(args)).replace(tmp.path().to_str().unwrap(), "[TMP]");
     let cases: &[(&str, &[&str])] = &[
         ("missing_file", &["analyze", "/nonexistent/job.log"]),
         ("bad_rule_file", &["patterns", "check", dir]),
         ("bad_rule_file_on_analyze", &["analyze", "--example", "--patterns", dir]),
+        ("rule_supersedes_nothing", &["patterns", "check", across]),
         ("unknown_cause", &["explain", "oidc/npm-to-old"]),
         ("run_flag_without_run", &["analyze", "--job", "x", "--example"]),
         ("bad_repo_flag", &["analyze", "1", "-R", "not a repo"]),
