@@ -1,14 +1,26 @@
 //! The command line: clap-derive arguments (plain data), resolved once into a
-//! [`Config`]. Environment variables are read here and nowhere else.
+//! [`Config`] (or a [`CommentConfig`]). Environment variables are read here and
+//! nowhere else, and so are terminals: the download spinner is drawn here too.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::bot::{BotConfig, Mode};
 use crate::render::Format;
 use crate::source::Source;
-use crate::source::github::{self, JobPick, Repo, RunRef, RunSource, Settings, Target, Token};
+use crate::source::github::{self, JobPick, Progress, Repo, RunRef, RunSource, Settings, Target, Token};
+
+/// A command line that cannot be run as it is; the message says what to change.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// What `analyze` says when the only source is a person's keyboard.
+const NO_LOG: &str = "no log given: pass a file, a folder, a run id, or pipe a log into standard input (`gh run view ID --log-failed | npm-logdoc analyze -`)";
 
 const ANALYZE_EXAMPLES: &str = "\
 Examples:
@@ -58,8 +70,8 @@ pub enum Command {
     Patterns(PatternsCommand),
     /// Analyse a run and post the report as one comment, kept up to date: on its
     /// pull requests, else its commit, or a tracking issue (`--issue`).
-    #[command(after_help = crate::bot::COMMENT_EXAMPLES)]
-    Comment(crate::bot::CommentArgs),
+    #[command(after_help = COMMENT_EXAMPLES)]
+    Comment(CommentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,22 +104,12 @@ pub struct PatternArgs {
     pub dirs: Vec<PathBuf>,
 }
 
-#[derive(Debug, Args)]
-pub struct AnalyzeArgs {
-    /// `-` (standard input), a log file, a run-log .zip, an unpacked folder, a run id,
-    /// or a run URL (`https://github.com/OWNER/REPO/actions/runs/ID[/attempts/N][/job/JOB_ID]`).
-    /// Defaults to standard input when it is not a terminal.
-    #[arg(value_name = "SOURCE")]
-    pub sources: Vec<String>,
+/// Where a run is: shared by `analyze` and `comment`, resolved by [`resolve_run`].
+#[derive(Debug, Default, Args)]
+pub struct RunArgs {
     /// Repository of a run id [default: GITHUB_REPOSITORY, else the `origin` remote].
     #[arg(short = 'R', long = "repo", value_name = "[HOST/]OWNER/REPO")]
     pub repo: Option<String>,
-    /// Read one job of the run: its id, name, or a unique name prefix.
-    #[arg(long, value_name = "NAME|ID", conflicts_with = "all_jobs")]
-    pub job: Option<String>,
-    /// Read every job that ran, not only the failed ones.
-    #[arg(long)]
-    pub all_jobs: bool,
     /// Read this attempt of the run [default: the latest].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub attempt: Option<u32>,
@@ -115,9 +117,46 @@ pub struct AnalyzeArgs {
     /// for GitHub Enterprise Server, https://HOST/api/v3.
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
+}
+
+/// `--format`: the CLI's names for [`Format`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+    Markdown,
+    Github,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Github => Format::Github,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// `-` (standard input), a log file, a run-log .zip, an unpacked folder, a run id,
+    /// or a run URL (`https://github.com/OWNER/REPO/actions/runs/ID[/attempts/N][/job/JOB_ID]`).
+    /// Defaults to standard input when it is not a terminal.
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Read one job of the run: its id, name, or a unique name prefix.
+    #[arg(long, value_name = "NAME|ID", conflicts_with = "all_jobs")]
+    pub job: Option<String>,
+    /// Read every job that ran, not only the failed ones.
+    #[arg(long)]
+    pub all_jobs: bool,
     /// Output format [default: table on a terminal, markdown otherwise].
     #[arg(long, short = 'f', value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<FormatArg>,
     #[command(flatten)]
     pub patterns: PatternArgs,
     /// Analyse the bundled example log.
@@ -246,15 +285,15 @@ fn origin_remote() -> Option<String> {
 
 impl AnalyzeArgs {
     /// Resolves the arguments against the environment and the terminal.
-    pub fn resolve(self) -> Result<Config, crate::Error> {
+    pub fn resolve(self) -> Result<Config, UsageError> {
         self.resolve_with(&Env::from_process(), &origin_remote)
     }
 
     /// Resolves against `env`; `origin` is asked for the git remote only when a
     /// run id needs a repository.
-    pub fn resolve_with(self, env: &Env, origin: &dyn Fn() -> Option<String>) -> Result<Config, crate::Error> {
-        let usage = |m: String| crate::Error::Usage(m);
-        let format = self.format.unwrap_or(if env.stdout_tty { Format::Table } else { Format::Markdown });
+    pub fn resolve_with(self, env: &Env, origin: &dyn Fn() -> Option<String>) -> Result<Config, UsageError> {
+        let usage = UsageError;
+        let format = self.format.map_or(if env.stdout_tty { Format::Table } else { Format::Markdown }, Format::from);
         let mut sources: Vec<Source> = Vec::new();
         let mut run_refs: Vec<RunRef> = Vec::new();
         for arg in &self.sources {
@@ -272,11 +311,11 @@ impl AnalyzeArgs {
         }
         if run_refs.is_empty() {
             let run_only = [
-                (self.repo.is_some(), "-R/--repo"),
+                (self.run.repo.is_some(), "-R/--repo"),
                 (self.job.is_some(), "--job"),
                 (self.all_jobs, "--all-jobs"),
-                (self.attempt.is_some(), "--attempt"),
-                (self.api_url.is_some(), "--api-url"),
+                (self.run.attempt.is_some(), "--attempt"),
+                (self.run.api_url.is_some(), "--api-url"),
             ];
             if let Some((_, flag)) = run_only.iter().find(|(given, _)| *given) {
                 return Err(usage(format!("{flag} applies to a run id or run URL, and none was given")));
@@ -287,20 +326,14 @@ impl AnalyzeArgs {
         }
         if env.stdin_tty && sources.contains(&Source::Stdin) {
             // Nothing to read but a person's keyboard: the command line lacks its source.
-            return Err(usage(crate::source::SourceError::StdinIsTerminal.to_string()));
+            return Err(usage(NO_LOG.into()));
         }
         if sources.iter().filter(|s| **s == Source::Stdin).count() > 1 {
             return Err(usage("standard input (`-`) can be given once".into()));
         }
-        let flag_repo = match &self.repo {
-            Some(r) => Some(Repo::parse(r).ok_or_else(|| {
-                usage(format!("-R `{r}` is not a repository: expected OWNER/REPO or HOST/OWNER/REPO"))
-            })?),
-            None => None,
-        };
         let mut runs = Vec::new();
         for run in run_refs {
-            runs.push(self.resolve_run(run, flag_repo.as_ref(), env, origin)?);
+            runs.push(resolve_run(run, &self.run, self.job.as_deref(), self.all_jobs, env, origin)?);
         }
         let width = if env.stdout_tty { env.columns.or(Some(120)) } else { None };
         Ok(Config {
@@ -315,62 +348,219 @@ impl AnalyzeArgs {
             step_summary: env.step_summary.clone(),
         })
     }
+}
 
-    fn resolve_run(
-        &self,
-        run: RunRef,
-        flag_repo: Option<&(Option<String>, Repo)>,
-        env: &Env,
-        origin: &dyn Fn() -> Option<String>,
-    ) -> Result<RunSource, crate::Error> {
-        let usage = |m: String| crate::Error::Usage(m);
-        // Repository and web host: the URL's, else -R, else GITHUB_REPOSITORY, else `origin`.
-        let (host, repo, host_is_explicit) = if let Some(repo) = run.repo.clone() {
-            (run.host.clone(), repo, true)
-        } else if let Some((host, repo)) = flag_repo.cloned() {
-            let explicit = host.is_some();
-            (host, repo, explicit)
-        } else if let Some((_, repo)) = env.github_repository.as_deref().and_then(Repo::parse) {
-            (None, repo, false)
-        } else if let Some((host, repo)) = origin().as_deref().and_then(github::parse_remote) {
-            (Some(host), repo, false)
-        } else {
-            return Err(usage(format!(
-                "run {}: which repository? Pass -R OWNER/REPO or the run's URL, or run this in a clone of the repository",
-                run.run_id
-            )));
+/// The one resolution of a run, for `analyze` and `comment`: its repository and web
+/// host (the URL's, else `-R`, else `GITHUB_REPOSITORY`, else the `origin` remote),
+/// the API and the token for it, the attempt and the jobs to read (`job`: `--job`;
+/// `all_jobs`: `--all-jobs`). `origin` is asked only when nothing else names the
+/// repository.
+pub fn resolve_run(
+    run: RunRef,
+    args: &RunArgs,
+    job: Option<&str>,
+    all_jobs: bool,
+    env: &Env,
+    origin: &dyn Fn() -> Option<String>,
+) -> Result<RunSource, UsageError> {
+    let usage = UsageError;
+    let flag_repo =
+        match &args.repo {
+            Some(r) => Some(Repo::parse(r).ok_or_else(|| {
+                usage(format!("-R `{r}` is not a repository: expected OWNER/REPO or HOST/OWNER/REPO"))
+            })?),
+            None => None,
         };
-        // API base: --api-url, else the URL's (or -R's) host, else GITHUB_API_URL,
-        // else the remote's host, else the public API.
-        // `named`: the user named the API itself, so the github.com token may go there.
-        let (api_url, named) = if let Some(url) = &self.api_url {
-            (url.clone(), true)
-        } else if let (Some(h), true) = (&host, host_is_explicit) {
-            (github::api_url_for_host(h), false)
-        } else if let Some(url) = &env.github_api_url {
-            (url.clone(), true)
-        } else if let Some(h) = &host {
-            (github::api_url_for_host(h), false)
-        } else {
-            (github::DEFAULT_API_URL.to_string(), false)
-        };
-        let (token, token_vars) = env.token_for(&api_url, named);
-        let attempt = match (run.attempt, self.attempt) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(usage(format!("the URL names attempt {a} but --attempt says {b}")));
+    // Repository and web host: the URL's, else -R, else GITHUB_REPOSITORY, else `origin`.
+    let (host, repo, host_is_explicit) = if let Some(repo) = run.repo.clone() {
+        (run.host.clone(), repo, true)
+    } else if let Some((host, repo)) = flag_repo {
+        let explicit = host.is_some();
+        (host, repo, explicit)
+    } else if let Some((_, repo)) = env.github_repository.as_deref().and_then(Repo::parse) {
+        (None, repo, false)
+    } else if let Some((host, repo)) = origin().as_deref().and_then(github::parse_remote) {
+        (Some(host), repo, false)
+    } else {
+        return Err(usage(format!(
+            "run {}: which repository? Pass -R OWNER/REPO or the run's URL, or run this in a clone of the repository",
+            run.run_id
+        )));
+    };
+    // API base: --api-url, else the URL's (or -R's) host, else GITHUB_API_URL,
+    // else the remote's host, else the public API.
+    // `named`: the user named the API itself, so the github.com token may go there.
+    let (api_url, named) = if let Some(url) = &args.api_url {
+        (url.clone(), true)
+    } else if let (Some(h), true) = (&host, host_is_explicit) {
+        (github::api_url_for_host(h), false)
+    } else if let Some(url) = &env.github_api_url {
+        (url.clone(), true)
+    } else if let Some(h) = &host {
+        (github::api_url_for_host(h), false)
+    } else {
+        (github::DEFAULT_API_URL.to_string(), false)
+    };
+    let (token, token_vars) = env.token_for(&api_url, named);
+    let attempt = match (run.attempt, args.attempt) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(usage(format!("the URL names attempt {a} but --attempt says {b}")));
+        }
+        (a, b) => a.or(b),
+    };
+    let jobs = match (run.job_id, job) {
+        (Some(_), Some(_)) => return Err(usage("the URL names a job; drop --job or the URL's /job/ part".into())),
+        (Some(id), None) => JobPick::Id(id),
+        (None, Some(name)) => JobPick::Named(name.to_string()),
+        (None, None) if all_jobs => JobPick::All,
+        (None, None) => JobPick::Failed,
+    };
+    let mut settings = Settings::new(api_url, token);
+    settings.token_vars = token_vars;
+    Ok(RunSource { settings, target: Target { repo, run_id: run.run_id, attempt, jobs } })
+}
+
+pub const COMMENT_EXAMPLES: &str = "\
+Examples:
+  npm-logdoc comment 1234567890 -R owner/repo --dry-run   show what would be posted, and where
+  npm-logdoc comment https://github.com/owner/repo/actions/runs/1234567890
+  npm-logdoc comment 1234567890 --issue                   open or update the workflow's tracking issue
+  npm-logdoc comment 1234567891 --issue                   a later successful run closes it
+
+The token (GH_TOKEN, else GITHUB_TOKEN; GH_ENTERPRISE_TOKEN for another host, as for
+`analyze`) needs `actions: read` to read the logs and, to
+write, `pull-requests: write` (pull requests), `contents: write` (commit comments) or
+`issues: write` (--issue).";
+
+/// `--target`: the CLI's names for the bot's [`Mode`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// The run's pull requests, else its commit.
+    Auto,
+    /// The run's pull requests only (nothing when it has none).
+    Pr,
+    /// The run's head commit.
+    Commit,
+    /// A tracking issue for the workflow.
+    Issue,
+}
+
+impl From<TargetArg> for Mode {
+    fn from(t: TargetArg) -> Mode {
+        match t {
+            TargetArg::Auto => Mode::Auto,
+            TargetArg::Pr => Mode::Pr,
+            TargetArg::Commit => Mode::Commit,
+            TargetArg::Issue => Mode::Issue,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    /// A run id, or a run URL (`https://github.com/OWNER/REPO/actions/runs/ID[/attempts/N]`).
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    #[command(flatten)]
+    pub run_args: RunArgs,
+    /// Where to post: the run's pull requests else its commit (`auto`), or only one kind.
+    #[arg(long, value_enum, default_value_t = TargetArg::Auto)]
+    pub target: TargetArg,
+    /// Post to a tracking issue for the workflow (`--target issue`): opened on a
+    /// failure, updated on the next, closed by a successful run.
+    #[arg(long, conflicts_with = "target")]
+    pub issue: bool,
+    /// Print what would be posted and where; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub patterns: PatternArgs,
+}
+
+/// Everything `comment` needs, resolved: the bot's own configuration, and the
+/// rules to analyse with.
+#[derive(Debug)]
+pub struct CommentConfig {
+    pub bot: BotConfig,
+    pub pattern_dirs: Vec<PathBuf>,
+}
+
+impl CommentArgs {
+    /// Resolves against the process environment.
+    pub fn resolve(self) -> Result<CommentConfig, UsageError> {
+        self.resolve_with(&Env::from_process(), &origin_remote)
+    }
+
+    /// Resolves against `env`, as `analyze` resolves a run ([`resolve_run`]);
+    /// `origin` is asked for the git remote of a bare run id.
+    pub fn resolve_with(self, env: &Env, origin: &dyn Fn() -> Option<String>) -> Result<CommentConfig, UsageError> {
+        let run = match RunRef::parse(&self.run) {
+            None => {
+                return Err(UsageError(format!(
+                    "`{}` is not a run: `comment` takes a run id or a run URL (https://github.com/OWNER/REPO/actions/runs/ID)",
+                    self.run
+                )));
             }
-            (a, b) => a.or(b),
+            // An existing file is read as a file, as by `analyze`: not a run.
+            Some(_) if Path::new(&self.run).exists() => {
+                return Err(UsageError("`comment` takes exactly one run id or run URL".into()));
+            }
+            Some(Err(message)) => return Err(UsageError(message)),
+            Some(Ok(run)) => run,
         };
-        let jobs = match (run.job_id, &self.job) {
-            (Some(_), Some(_)) => return Err(usage("the URL names a job; drop --job or the URL's /job/ part".into())),
-            (Some(id), None) => JobPick::Id(id),
-            (None, Some(name)) => JobPick::Named(name.clone()),
-            (None, None) if self.all_jobs => JobPick::All,
-            (None, None) => JobPick::Failed,
-        };
-        let mut settings = Settings::new(api_url, token);
-        settings.token_vars = token_vars;
-        Ok(RunSource { settings, target: Target { repo, run_id: run.run_id, attempt, jobs } })
+        let run = resolve_run(run, &self.run_args, None, false, env, origin)?;
+        if matches!(run.target.jobs, JobPick::Id(_)) {
+            return Err(UsageError("`comment` reports on a whole run: drop the URL's /job/ part".into()));
+        }
+        let mode = if self.issue { Mode::Issue } else { self.target.into() };
+        Ok(CommentConfig { bot: BotConfig { run, mode, dry_run: self.dry_run }, pattern_dirs: self.patterns.dirs })
+    }
+}
+
+/// The download spinner on standard error, for a terminal (see [`Config::progress`]):
+/// one bar for each run read, cleared when its downloads are over.
+#[derive(Default)]
+pub struct Spinner {
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl Spinner {
+    fn with_bar(&self, f: impl FnOnce(&ProgressBar)) {
+        let mut bar = self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bar = bar.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(ProgressStyle::default_spinner());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        f(bar);
+    }
+}
+
+impl Progress for Spinner {
+    fn step(&self, message: &str) {
+        self.with_bar(|bar| bar.set_message(message.to_string()));
+    }
+
+    fn downloading(&self, message: &str) {
+        self.with_bar(|bar| {
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg}: {bytes} ({bytes_per_sec})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(message.to_string());
+        });
+    }
+
+    fn bytes(&self, added: u64, dropped: u64) {
+        self.with_bar(|bar| bar.set_position(bar.position().saturating_sub(dropped) + added));
+    }
+
+    fn finish(&self) {
+        let mut bar = self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(bar) = bar.take() {
+            bar.finish_and_clear();
+        }
     }
 }
 
@@ -391,7 +581,7 @@ mod tests {
         None
     }
 
-    fn resolve(argv: &[&str], env: &Env) -> Result<Config, crate::Error> {
+    fn resolve(argv: &[&str], env: &Env) -> Result<Config, UsageError> {
         args(argv).resolve_with(env, &no_remote)
     }
 
@@ -407,7 +597,7 @@ mod tests {
         let c = args(&["123"]).resolve_with(&Env::default(), &remote).unwrap();
         assert_eq!(c.runs[0].target.repo.to_string(), "team/app");
         assert_eq!(c.runs[0].settings.api_url, "https://ghe.corp/api/v3");
-        assert!(matches!(resolve(&["123"], &Env::default()), Err(crate::Error::Usage(_))));
+        assert!(resolve(&["123"], &Env::default()).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod bot;
 pub mod cli;
 pub mod diagnose;
 pub mod error;
+pub mod examples;
 pub mod facts;
 pub mod matcher;
 pub mod normalize;
@@ -36,12 +37,36 @@ pub fn analyze_sources(
     rules: &RuleSet,
     limits: &source::ArchiveLimits,
 ) -> Result<Report, Error> {
-    let matcher = Matcher::new(rules);
-    let mut scans = Vec::new();
-    for s in sources {
-        scans.extend(source::scan(s, &matcher, limits)?);
+    Analyzer::new(rules).sources(sources, limits)
+}
+
+/// The rules with their prefilter built once, for analysing many logs one after
+/// another (the corpus tests; building the prefilter costs far more than a log).
+pub struct Analyzer<'r> {
+    rules: &'r RuleSet,
+    matcher: Matcher,
+}
+
+impl<'r> Analyzer<'r> {
+    pub fn new(rules: &'r RuleSet) -> Analyzer<'r> {
+        Analyzer { rules, matcher: Matcher::new(rules) }
     }
-    Ok(diagnose::diagnose(rules, &matcher, &scans))
+
+    /// Analyses local sources into one report.
+    pub fn sources(&self, sources: &[source::Source], limits: &source::ArchiveLimits) -> Result<Report, Error> {
+        let mut scans = Vec::new();
+        for s in sources {
+            scans.extend(source::scan(s, &self.matcher, limits)?);
+        }
+        Ok(diagnose::diagnose(self.rules, &self.matcher, &scans))
+    }
+
+    /// Analyses one in-memory log.
+    pub fn text(&self, name: &str, text: &str) -> Report {
+        let scans =
+            source::scan_reader(name, Some(name.to_string()), &mut text.as_bytes(), &self.matcher).unwrap_or_default();
+        diagnose::diagnose(self.rules, &self.matcher, &scans)
+    }
 }
 
 /// What `analyze` produced: the report, and links to the run and jobs when the
@@ -56,12 +81,12 @@ pub struct Analysis {
     pub notes: Vec<String>,
 }
 
-/// Analyses local sources and runs on GitHub into one report. `progress` shows
-/// download progress on standard error.
+/// Analyses local sources and runs on GitHub into one report, telling `progress`
+/// how the downloads go.
 pub fn analyze(
     sources: &[source::Source],
     runs: &[source::github::RunSource],
-    progress: bool,
+    progress: &dyn source::github::Progress,
     rules: &RuleSet,
     limits: &source::ArchiveLimits,
 ) -> Result<Analysis, Error> {
@@ -84,7 +109,5 @@ pub fn analyze(
 
 /// Analyses one in-memory log (examples, tests).
 pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Report {
-    let matcher = Matcher::new(rules);
-    let scans = source::scan_reader(name, Some(name.to_string()), &mut text.as_bytes(), &matcher).unwrap_or_default();
-    diagnose::diagnose(rules, &matcher, &scans)
+    Analyzer::new(rules).text(name, text)
 }

@@ -4,8 +4,11 @@
 //! walk the whole filesystem) and each folder visited once (a link loop), under
 //! caps on depth and on entries seen (`/proc/self` is a folder too).
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
 
 /// How far a walk may go.
 #[derive(Clone, Copy, Debug)]
@@ -35,67 +38,58 @@ pub fn files(dir: &Path, ext: &str, limits: &WalkLimits) -> Result<Vec<PathBuf>,
     if !root.is_dir() {
         return Err("cannot read patterns folder: not a folder".into());
     }
-    let mut walk = Walk { root: root.clone(), ext, limits: *limits, seen: 0, visited: HashSet::new(), out: Vec::new() };
-    walk.visited.insert(root);
-    walk.dir(dir, 0)?;
-    walk.out.sort();
-    Ok(walk.out)
-}
-
-struct Walk<'a> {
-    /// `dir`, canonical: nothing outside it is read.
-    root: PathBuf,
-    ext: &'a str,
-    limits: WalkLimits,
-    seen: usize,
-    /// Canonical folders already walked (a symlink loop ends here).
-    visited: HashSet<PathBuf>,
-    out: Vec<PathBuf>,
-}
-
-impl Walk<'_> {
-    fn dir(&mut self, dir: &Path, depth: usize) -> Result<(), String> {
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| format!("cannot read patterns folder {}: {e}", dir.display()))?;
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            self.seen += 1;
-            if self.seen > self.limits.max_entries {
-                return Err(format!(
-                    "more than {} entries under the patterns folder: is it the right folder?",
-                    self.limits.max_entries
-                ));
+    let too_many =
+        || format!("more than {} entries under the patterns folder: is it the right folder?", limits.max_entries);
+    let seen = Cell::new(0usize);
+    // Canonical folders already walked: a second link to one, or a link loop, ends here.
+    let mut visited: HashSet<PathBuf> = HashSet::new();
+    let walk = WalkDir::new(dir)
+        .follow_links(true)
+        // Files of the deepest folder walked are one level further down.
+        .max_depth(limits.max_depth + 1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| {
+            if entry.depth() > 0 {
+                seen.set(seen.get() + 1);
             }
-            // Not followed yet: what the entry itself is.
-            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-            let (is_dir, is_file) = if meta.file_type().is_symlink() {
-                // A link counts only when its target is inside the folder.
-                let Ok(target) = path.canonicalize() else { continue };
-                if !target.starts_with(&self.root) {
-                    continue;
-                }
-                match std::fs::metadata(&target) {
-                    Ok(m) => (m.is_dir(), m.is_file()),
-                    Err(_) => continue,
-                }
-            } else {
-                (meta.is_dir(), meta.is_file())
-            };
-            if is_dir {
-                if depth >= self.limits.max_depth {
-                    continue;
-                }
-                let Ok(canonical) = path.canonicalize() else { continue };
-                if self.visited.insert(canonical) {
-                    self.dir(&path, depth + 1)?;
-                }
-            } else if is_file && path.extension().is_some_and(|e| e == self.ext) {
-                self.out.push(path);
+            if seen.get() > limits.max_entries {
+                return false;
             }
+            let canonical = || entry.path().canonicalize().ok();
+            // A link counts only when its target is inside the folder.
+            if entry.path_is_symlink() && !canonical().is_some_and(|t| t.starts_with(&root)) {
+                return false;
+            }
+            if entry.file_type().is_dir() {
+                return canonical().is_some_and(|c| visited.insert(c));
+            }
+            true
+        });
+    let mut out = Vec::new();
+    for entry in walk {
+        if seen.get() > limits.max_entries {
+            return Err(too_many());
         }
-        Ok(())
+        let entry = match entry {
+            Ok(entry) => entry,
+            // A loop walkdir saw itself, or a link to nothing: skipped.
+            Err(e) if e.loop_ancestor().is_some() || e.path().is_some_and(Path::is_symlink) => continue,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).display().to_string();
+                let why = e.io_error().map_or_else(|| e.to_string(), ToString::to_string);
+                return Err(format!("cannot read patterns folder {path}: {why}"));
+            }
+        };
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == ext) {
+            out.push(entry.into_path());
+        }
     }
+    if seen.get() > limits.max_entries {
+        return Err(too_many());
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(all(test, unix))]

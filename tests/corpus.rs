@@ -86,9 +86,12 @@ fn cases() -> BTreeMap<PathBuf, Expectation> {
 fn every_corpus_log_gives_its_expected_diagnoses() {
     // The rules as `analyze` loads them: regexes compiled on first use.
     let rules = RuleSet::builtin_for_analysis().unwrap_or_else(|e| panic!("{e}"));
+    // One prefilter for every log: building it costs far more than a log.
+    let analyzer = npm_logdoc::Analyzer::new(&rules);
     let mut failures = Vec::new();
     for (log, exp) in cases() {
-        let report = npm_logdoc::analyze_sources(&[Source::Path(log.clone())], &rules, &ArchiveLimits::default())
+        let report = analyzer
+            .sources(&[Source::Path(log.clone())], &ArchiveLimits::default())
             .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         // The root causes; candidates (plausible alternatives after an unsure
         // first answer) are checked against `candidates`.
@@ -218,4 +221,136 @@ fn facts_do_not_depend_on_the_prefilter() {
         }
     }
     assert!(failures.is_empty(), "{} log(s) read differently:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A shaped log's bytes, and the plain text it must read as.
+type Shaped = (Vec<u8>, String);
+
+/// The shapes a whole job log reaches npm-logdoc in, made from one log: CRLF line
+/// ends, a copy from GitHub's web view (a line-number link before each line),
+/// `gh run view --log` (job and step columns), `--log-failed` (the same columns,
+/// only the failed step), and the run's log archive. Each comes with the plain
+/// text it must read as: the whole log, except for `--log-failed`, which holds
+/// only the failed step's lines. `None` when the log cannot take that shape (no
+/// timestamps to put after gh's columns, no failed step).
+fn shapes(text: &str) -> Vec<(&'static str, Option<Shaped>)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let stamp = |l: &str| l.len() > 28 && l.as_bytes()[27] == b'Z' && l.as_bytes()[10] == b'T';
+    // gh prints a timestamp on every line; a log that has them on most can be
+    // printed by gh (a line without one gets its predecessor's).
+    let stamped =
+        lines.first().is_some_and(|l| stamp(l)) && lines.iter().filter(|l| stamp(l)).count() * 10 >= lines.len() * 9;
+    // gh's step column: the step each line belongs to, as a `##[group]Run` line names it.
+    let mut step = "Set up job".to_string();
+    let mut steps = Vec::new();
+    for l in &lines {
+        if let Some(run) = l.split_once("##[group]Run ").map(|(_, r)| r) {
+            step = format!("Run {}", run.chars().take(40).collect::<String>().trim());
+        }
+        steps.push(step.clone());
+    }
+    let columns = |keep: &dyn Fn(usize) -> bool| -> (Vec<u8>, String) {
+        let (mut out, mut plain) = (String::new(), String::new());
+        let mut last = "";
+        for (i, l) in lines.iter().enumerate() {
+            let line = if stamp(l) {
+                last = &l[..28];
+                l.to_string()
+            } else {
+                format!("{last} {l}")
+            };
+            if keep(i) {
+                out.push_str(&format!("release\t{}\t{line}\n", steps[i]));
+                plain.push_str(&format!("{line}\n"));
+            }
+        }
+        (out.into_bytes(), plain)
+    };
+    let failed_step = lines.iter().rposition(|l| l.contains("##[error]")).map(|i| steps[i].clone());
+    let web: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("[{}](https://github.com/o/r/actions/runs/1/job/2#step:7:{}){l}\n", i + 1, i + 1))
+        .collect();
+    let zip = {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut buf);
+        w.start_file("0_release.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut w, text.as_bytes()).unwrap();
+        w.finish().unwrap();
+        buf.into_inner()
+    };
+    let whole = || text.to_string();
+    vec![
+        ("crlf", Some((text.replace('\n', "\r\n").into_bytes(), whole()))),
+        ("web copy", Some((web.into_bytes(), whole()))),
+        ("gh run view --log", stamped.then(|| (columns(&|_| true).0, whole()))),
+        (
+            "gh run view --log-failed",
+            match (stamped, failed_step) {
+                (true, Some(failed)) => Some(columns(&|i| steps[i] == failed)),
+                _ => None,
+            },
+        ),
+        ("run-log zip", Some((zip, whole()))),
+    ]
+}
+
+/// Shaped logs known to read differently from their plain text, each with why:
+/// the test fails when one of them reads the same again, so the entry goes.
+const SHAPE_GAPS: &[(&str, &str, &str)] = &[
+    (
+        "npm-auth/e404-publish-refused-npm-publish-action.log",
+        "gh run view --log",
+        "with gh's step column `Run JS-DevTools/npm-publish@v3` the E404 causes give way to oidc/npm-too-old: the step column changes what the engine reads of the step",
+    ),
+    ("npm-auth/e404-publish-refused-npm-publish-action.log", "gh run view --log-failed", LOG_FAILED_GAP),
+    ("oidc/npm-too-old-eneedauth.log", "gh run view --log-failed", LOG_FAILED_GAP),
+    ("oidc/npm-too-old-npm8-job-container.log", "gh run view --log-failed", LOG_FAILED_GAP),
+    ("oidc/npm-upgrade-failed-eacces.log", "gh run view --log-failed", LOG_FAILED_GAP),
+    ("oidc/package-manager-unsupported-bun.log", "gh run view --log-failed", LOG_FAILED_GAP),
+    ("oidc/package-manager-unsupported-yarn-classic.log", "gh run view --log-failed", LOG_FAILED_GAP),
+    ("oidc/trusted-publisher-mismatch-yarn4.log", "gh run view --log-failed", LOG_FAILED_GAP),
+];
+
+/// Why a log that starts at its failed step reads differently with gh's columns.
+const LOG_FAILED_GAP: &str = "the failed step alone, with gh's columns, gains a cause (often npm-auth/token-secret-missing) or loses one that its plain lines give: the step column changes how the step's env echo is read";
+
+#[test]
+fn every_corpus_log_gives_the_same_diagnoses_in_every_shape() {
+    let rules = RuleSet::builtin_for_analysis().unwrap_or_else(|e| panic!("{e}"));
+    // One prefilter for every log and shape: building it costs far more than a log.
+    let analyzer = npm_logdoc::Analyzer::new(&rules);
+    let tmp = tempfile::tempdir().unwrap();
+    let ids = |r: &npm_logdoc::Report| r.diagnoses.iter().map(|d| d.id.clone()).collect::<Vec<_>>();
+    let mut failures = Vec::new();
+    let mut made: BTreeMap<&str, usize> = BTreeMap::new();
+    for log in cases().into_keys() {
+        let text = std::fs::read_to_string(&log).unwrap();
+        let rel = log.strip_prefix(corpus_root()).unwrap().display().to_string();
+        for (shape, made_of) in shapes(&text) {
+            let Some((bytes, plain)) = made_of else { continue };
+            *made.entry(shape).or_default() += 1;
+            let want = ids(&analyzer.text("release", &plain));
+            let report = if shape == "run-log zip" {
+                let path = tmp.path().join("logs.zip");
+                std::fs::write(&path, &bytes).unwrap();
+                analyzer.sources(&[Source::Path(path)], &ArchiveLimits::default()).unwrap()
+            } else {
+                analyzer.text("release", &String::from_utf8(bytes).unwrap())
+            };
+            let got = ids(&report);
+            let known = SHAPE_GAPS.iter().any(|(l, s, _)| *l == rel && *s == shape);
+            if (got != want) != known {
+                let what = if known { "reads the same now: drop it from SHAPE_GAPS" } else { "differs" };
+                failures.push(format!("{rel} as {shape} {what}\n    plain  {want:?}\n    shaped {got:?}"));
+            }
+        }
+    }
+    // Every shape is made from most logs (gh's columns need timestamps).
+    for (shape, n) in &made {
+        assert!(*n >= 100, "only {n} logs as {shape}: {made:?}");
+    }
+    assert!(failures.is_empty(), "{} shaped log(s):\n{}", failures.len(), failures.join("\n"));
 }

@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use npm_logdoc::error::exit;
 use npm_logdoc::source::ArchiveLimits;
-use npm_logdoc::source::github::{JobPick, Repo, RunSource, Settings, Target, Token};
+use npm_logdoc::source::github::{GitHubError, JobPick, NoProgress, Repo, RunSource, Settings, Target, Token};
 use npm_logdoc::{Analysis, Error, RuleSet};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
@@ -174,7 +173,7 @@ impl GitHub {
 
     fn analyze(&self, settings: Settings, target: Target) -> Result<Analysis, Error> {
         let rules = RuleSet::builtin().unwrap();
-        npm_logdoc::analyze(&[], &[RunSource { settings, target }], false, &rules, &ArchiveLimits::default())
+        npm_logdoc::analyze(&[], &[RunSource { settings, target }], &NoProgress, &rules, &ArchiveLimits::default())
     }
 }
 
@@ -315,15 +314,15 @@ fn file_ids() -> Vec<String> {
     report.diagnoses.iter().map(|d| d.id.clone()).collect()
 }
 
-fn github_error(result: Result<Analysis, Error>) -> (i32, String) {
+fn github_error(result: Result<Analysis, Error>) -> (GitHubError, String) {
     match result {
         Ok(a) => panic!("expected an error, got {:?}", ids(&a)),
-        Err(e) => {
-            assert!(matches!(e, Error::GitHub(_)), "{e:?}");
+        Err(Error::GitHub(e)) => {
             let text = e.to_string();
             assert!(!text.contains('\n'), "one line: {text}");
-            (e.exit_code(), text)
+            (e, text)
         }
+        Err(e) => panic!("expected a GitHub error, got {e:?}"),
     }
 }
 
@@ -397,8 +396,8 @@ fn a_job_by_name_and_every_job() {
     assert_eq!(names, ["lint", "test (ubuntu-latest, 20)", "test (ubuntu-latest, 22)", "build", "release"]);
     assert_eq!(ids(&a), ["provenance/repository-url-missing"]);
 
-    let (code, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Named("deploy".into()))));
-    assert_eq!(code, exit::USAGE);
+    let (error, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Named("deploy".into()))));
+    assert!(matches!(error, GitHubError::Usage(_)), "{error:?}");
     assert!(text.contains("`release`"), "{text}");
 }
 
@@ -504,8 +503,8 @@ fn a_malformed_or_oversized_archive_is_an_input_error() {
     failed_release_run(&gh);
     gh.job_log_fails(RELEASE_JOB, 404, "Not Found");
     gh.archive(&format!("/actions/runs/{RUN}/logs"), b"<html>not a zip</html>".to_vec());
-    let (code, text) = github_error(gh.analyze(gh.settings(Some("t")), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::INPUT);
+    let (error, text) = github_error(gh.analyze(gh.settings(Some("t")), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::Log(_)), "{error:?}");
     assert!(text.contains("not a readable log archive"), "{text}");
 
     let gh = GitHub::new();
@@ -513,8 +512,8 @@ fn a_malformed_or_oversized_archive_is_an_input_error() {
     gh.job_log(RELEASE_JOB, release_log());
     let mut settings = gh.settings(Some("t"));
     settings.max_download_bytes = 1000;
-    let (code, text) = github_error(gh.analyze(settings, gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::INPUT);
+    let (error, text) = github_error(gh.analyze(settings, gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::Log(_)), "{error:?}");
     assert!(text.contains("cap"), "{text}");
 }
 
@@ -522,8 +521,8 @@ fn a_malformed_or_oversized_archive_is_an_input_error() {
 fn unauthorized_names_the_variable() {
     let gh = GitHub::new();
     gh.mount(Mock::given(method("GET")).respond_with(gh_error(401, "Bad credentials")));
-    let (code, text) = github_error(gh.analyze(gh.settings(Some("ghp_revoked")), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::UNAUTHORIZED);
+    let (error, text) = github_error(gh.analyze(gh.settings(Some("ghp_revoked")), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::Unauthorized { .. }), "{error:?}");
     assert!(text.contains("GH_TOKEN") && text.contains("Bad credentials"), "{text}");
     assert!(!text.contains("ghp_revoked"));
 }
@@ -544,8 +543,8 @@ fn a_github_com_token_is_not_sent_to_another_host_and_the_message_says_what_to_s
     // The same settings, pointed at the mock.
     run.settings.api_url = gh.api_url();
     run.settings.retries = 0;
-    let (code, text) = github_error(gh.analyze(run.settings, gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::NOT_FOUND);
+    let (error, text) = github_error(gh.analyze(run.settings, gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::NotFound { .. }), "{error:?}");
     assert!(text.contains("GH_ENTERPRISE_TOKEN") && text.contains("ghe.corp"), "{text}");
     let requests = gh.rt.block_on(gh.api.received_requests()).unwrap();
     assert!(!requests.is_empty());
@@ -564,13 +563,13 @@ fn forbidden_names_the_missing_permission() {
                 .insert_header("x-accepted-github-permissions", "actions=read"),
         ),
     );
-    let (code, text) = github_error(gh.analyze(gh.settings(Some("ghs_workflow")), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::FORBIDDEN);
+    let (error, text) = github_error(gh.analyze(gh.settings(Some("ghs_workflow")), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::Forbidden { .. }), "{error:?}");
     assert!(text.contains("`actions: read`") && text.contains("`repo` scope"), "{text}");
 
     // Without a token GitHub refuses log downloads even on public repositories.
-    let (code, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::FORBIDDEN);
+    let (error, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::Forbidden { .. }), "{error:?}");
     assert!(text.contains("GH_TOKEN"), "{text}");
 }
 
@@ -579,14 +578,14 @@ fn not_found_tells_a_missing_run_from_a_missing_or_private_repository() {
     let gh = GitHub::new();
     gh.mount(Mock::given(method("GET")).and(path(gh.route(""))).respond_with(ok(json!({ "id": 1, "full_name": "x" }))));
     gh.mount(Mock::given(method("GET")).respond_with(gh_error(404, "Not Found")));
-    let (code, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::NOT_FOUND);
+    let (error, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::NotFound { .. }), "{error:?}");
     assert!(text.contains(&format!("run {RUN} was not found in {OWNER}/{REPO}")), "{text}");
 
     let gh = GitHub::new();
     gh.mount(Mock::given(method("GET")).respond_with(gh_error(404, "Not Found")));
-    let (code, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::NOT_FOUND);
+    let (error, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::NotFound { .. }), "{error:?}");
     assert!(text.contains("private") && text.contains("GH_TOKEN"), "{text}");
 }
 
@@ -600,8 +599,8 @@ fn expired_logs_say_so() {
             .and(path(gh.route(&format!("/actions/runs/{RUN}/logs"))))
             .respond_with(gh_error(410, "Gone")),
     );
-    let (code, text) = github_error(gh.analyze(gh.settings(Some("t")), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::EXPIRED);
+    let (error, text) = github_error(gh.analyze(gh.settings(Some("t")), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::Expired { .. }), "{error:?}");
     assert!(text.contains("expired") && text.contains("retention"), "{text}");
 }
 
@@ -616,8 +615,8 @@ fn an_exhausted_rate_limit_says_when_it_resets() {
                 .insert_header("x-ratelimit-reset", "1900000000"),
         ),
     );
-    let (code, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::RATE_LIMITED);
+    let (error, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::RateLimited { .. }), "{error:?}");
     assert!(text.contains("2030-03-17 17:46:40 UTC") && text.contains("GH_TOKEN"), "{text}");
     assert_eq!(gh.requests().len(), 1, "a rate limit is not retried");
 }
@@ -653,8 +652,8 @@ fn server_errors_are_retried_with_backoff_then_succeed() {
 fn server_errors_that_persist_end_with_their_own_code() {
     let gh = GitHub::new();
     gh.mount(Mock::given(method("GET")).respond_with(gh_error(503, "Service Unavailable")));
-    let (code, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::GITHUB);
+    let (error, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::Api { .. }), "{error:?}");
     assert!(text.contains("503") && text.contains("3 tries"), "{text}");
     assert_eq!(gh.requests().len(), 3);
 }
@@ -675,12 +674,12 @@ fn network_failures_and_timeouts() {
     let result = npm_logdoc::analyze(
         &[],
         &[RunSource { settings, target: target.clone() }],
-        false,
+        &NoProgress,
         &rules,
         &ArchiveLimits::default(),
     );
-    let (code, text) = github_error(result);
-    assert_eq!(code, exit::NETWORK);
+    let (error, text) = github_error(result);
+    assert!(matches!(error, GitHubError::Network { .. }), "{error:?}");
     assert!(text.contains(&format!("cannot reach 127.0.0.1:{port}")), "{text}");
 
     // An answer that never comes.
@@ -689,8 +688,8 @@ fn network_failures_and_timeouts() {
     let mut settings = gh.settings(None);
     settings.read_timeout = Duration::from_millis(200);
     settings.retries = 0;
-    let (code, text) = github_error(gh.analyze(settings, gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::NETWORK);
+    let (error, text) = github_error(gh.analyze(settings, gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::Network { .. }), "{error:?}");
     assert!(text.contains("timed out"), "{text}");
 }
 
@@ -702,17 +701,17 @@ fn a_run_in_progress_or_without_failures_gets_a_sentence() {
     running["status"] = json!("in_progress");
     running["conclusion"] = Value::Null;
     gh.jobs_in_pages(&[green_job(1, "lint"), green_job(2, "test"), running]);
-    let (code, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::IN_PROGRESS);
+    let (error, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::InProgress { .. }), "{error:?}");
     assert!(text.contains("still in progress"), "{text}");
-    let (code, _) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Named("release".into()))));
-    assert_eq!(code, exit::IN_PROGRESS);
+    let (error, _) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Named("release".into()))));
+    assert!(matches!(error, GitHubError::InProgress { .. }), "{error:?}");
 
     let gh = GitHub::new();
     gh.run(run_json("completed", Some("success"), 1));
     gh.jobs_in_pages(&[green_job(1, "lint"), green_job(2, "test"), green_job(3, "release")]);
-    let (code, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
-    assert_eq!(code, exit::NOTHING_FAILED);
+    let (error, text) = github_error(gh.analyze(gh.settings(None), gh.target(JobPick::Failed)));
+    assert!(matches!(error, GitHubError::NothingFailed(_)), "{error:?}");
     assert!(text.contains("`success`") && text.contains("--all-jobs"), "{text}");
 }
 
@@ -785,7 +784,7 @@ fn cli_errors_are_one_line_with_their_exit_code() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(exit::UNAUTHORIZED));
+    assert_eq!(out.status.code(), Some(12), "the exit code of a refused token");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("npm-logdoc: error: GitHub rejected the token in GH_TOKEN"), "{err}");
@@ -793,7 +792,7 @@ fn cli_errors_are_one_line_with_their_exit_code() {
 
     // No repository for a bare run id outside a clone.
     let out = cli(&["analyze", "42"], dir.path());
-    assert_eq!(out.status.code(), Some(exit::USAGE));
+    assert_eq!(out.status.code(), Some(2), "the exit code of a wrong command line");
     assert!(String::from_utf8_lossy(&out.stderr).contains("-R OWNER/REPO"));
 }
 
@@ -844,4 +843,111 @@ fn job_and_step_names_from_github_cannot_drive_the_terminal() {
             assert!(!line.trim_start().starts_with("::"), "{format}: {line}");
         }
     }
+}
+
+/// Every GitHub failure as the user sees it from the binary: the exit code and
+/// the one line on standard error (reviewed snapshots under `tests/snapshots/`).
+#[test]
+fn every_github_failure_as_the_user_sees_it() {
+    type Setup = fn(&GitHub);
+    let cases: &[(&str, Option<&str>, Setup)] = &[
+        ("unauthorized", Some("ghp_revoked"), |gh| {
+            gh.mount(Mock::given(method("GET")).respond_with(gh_error(401, "Bad credentials")));
+        }),
+        ("forbidden", Some("ghs_workflow"), |gh| {
+            failed_release_run(gh);
+            gh.mount(
+                Mock::given(method("GET"))
+                    .and(path(gh.route(&format!("/actions/jobs/{RELEASE_JOB}/logs"))))
+                    .respond_with(
+                        gh_error(403, "Resource not accessible by integration")
+                            .insert_header("x-accepted-github-permissions", "actions=read"),
+                    ),
+            );
+        }),
+        ("forbidden_without_a_token", None, |gh| {
+            failed_release_run(gh);
+            gh.job_log_fails(RELEASE_JOB, 403, "Must have admin rights to Repository.");
+        }),
+        ("run_not_found", None, |gh| {
+            gh.mount(
+                Mock::given(method("GET"))
+                    .and(path(gh.route("")))
+                    .respond_with(ok(json!({ "id": 1, "full_name": "x" }))),
+            );
+            gh.mount(Mock::given(method("GET")).respond_with(gh_error(404, "Not Found")));
+        }),
+        ("repository_not_found", None, |gh| {
+            gh.mount(Mock::given(method("GET")).respond_with(gh_error(404, "Not Found")));
+        }),
+        ("expired", Some("t"), |gh| {
+            failed_release_run(gh);
+            gh.job_log_fails(RELEASE_JOB, 410, "Gone");
+            gh.mount(
+                Mock::given(method("GET"))
+                    .and(path(gh.route(&format!("/actions/runs/{RUN}/logs"))))
+                    .respond_with(gh_error(410, "Gone")),
+            );
+        }),
+        ("rate_limited", None, |gh| {
+            gh.mount(
+                Mock::given(method("GET"))
+                    .respond_with(gh_error(429, "API rate limit exceeded").insert_header("retry-after", "60")),
+            );
+        }),
+        ("server_errors", None, |gh| {
+            gh.mount(Mock::given(method("GET")).respond_with(gh_error(503, "Service Unavailable")));
+        }),
+        ("in_progress", None, |gh| {
+            gh.run(run_json("in_progress", None, 1));
+            let mut running = release_job();
+            running["status"] = json!("in_progress");
+            running["conclusion"] = Value::Null;
+            gh.jobs_in_pages(&[green_job(1, "lint"), running]);
+        }),
+        ("nothing_failed", None, |gh| {
+            gh.run(run_json("completed", Some("success"), 1));
+            gh.jobs_in_pages(&[green_job(1, "lint"), green_job(3, "release")]);
+        }),
+        ("malformed_archive", Some("t"), |gh| {
+            failed_release_run(gh);
+            gh.job_log_fails(RELEASE_JOB, 404, "Not Found");
+            gh.archive(&format!("/actions/runs/{RUN}/logs"), b"<html>not a zip</html>".to_vec());
+        }),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, token, setup) in cases {
+        let gh = GitHub::new();
+        setup(&gh);
+        let api = gh.api_url();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["analyze", &RUN.to_string(), "-R", &format!("{OWNER}/{REPO}"), "--api-url", &api])
+            .current_dir(dir.path())
+            .env_remove("GH_TOKEN")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GITHUB_API_URL")
+            .stdin(Stdio::null());
+        if let Some(t) = token {
+            cmd.env("GH_TOKEN", t);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).replace(&api, "[API]");
+        let shown = format!("exit: {:?}\n{stderr}", out.status.code());
+        assert!(out.stdout.is_empty(), "{name}: {}", String::from_utf8_lossy(&out.stdout));
+        insta::assert_snapshot!(format!("github_failure__{name}"), shown);
+    }
+
+    // Nothing listens: the network failure, after its retries.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = format!("http://127.0.0.1:{port}");
+    let out = Command::new(BIN)
+        .args(["analyze", "1", "-R", "o/r", "--api-url", &api])
+        .current_dir(dir.path())
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&port.to_string(), "[PORT]");
+    insta::assert_snapshot!("github_failure__network", format!("exit: {:?}\n{stderr}", out.status.code()));
 }

@@ -1,7 +1,8 @@
 //! Every built-in rule loads, and its inline examples behave as the file says when
 //! run through the real pipeline with the whole rule set.
 
-use npm_logdoc::pattern::{RuleSet, check_examples};
+use npm_logdoc::examples::check_examples;
+use npm_logdoc::pattern::RuleSet;
 
 #[test]
 fn builtin_rules_load() {
@@ -17,18 +18,22 @@ fn every_inline_example_behaves() {
     assert!(failures.is_empty(), "{} example(s) failed:\n{}", failures.len(), text.join("\n"));
 }
 
+/// Ids are paths (build.rs), so they are unique; what the loader must catch is a
+/// `supersedes` that names nothing, or the rule itself, in a user's folder.
 #[test]
-fn ids_are_unique_and_supersedes_targets_exist() {
-    let rules = RuleSet::builtin().unwrap();
-    let mut ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
-    let n = ids.len();
-    ids.dedup();
-    assert_eq!(ids.len(), n, "duplicate rule ids");
-    for r in &rules.rules {
-        for s in &r.supersedes {
-            assert!(rules.get(s).is_some(), "{} supersedes missing {s}", r.id);
-        }
-    }
+fn a_supersedes_of_nothing_or_of_itself_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("custom")).unwrap();
+    let rule = |supersedes: &str| {
+        format!(
+            "title = \"t\"\nconfidence = \"high\"\nexplanation = \"e\"\nsupersedes = [\"{supersedes}\"]\n[[signal]]\nname = \"s\"\nliteral = \"zzqx unique literal\"\n[when]\nall = [\"s\"]\n[[fix]]\ntitle = \"f\"\nbody = \"b\"\n[[example]]\nmatches = true\nlog = \"zzqx unique literal\"\n[[example]]\nmatches = false\nlog = \"nothing\"\n"
+        )
+    };
+    std::fs::write(tmp.path().join("custom/a.toml"), rule("custom/nothing")).unwrap();
+    std::fs::write(tmp.path().join("custom/b.toml"), rule("custom/b")).unwrap();
+    let e = RuleSet::builtin().unwrap().with_dirs(&[tmp.path().to_path_buf()]).unwrap_err().to_string();
+    assert!(e.contains("supersedes `custom/nothing`, which is not a rule"), "{e}");
+    assert!(e.contains("a rule cannot supersede itself"), "{e}");
 }
 
 #[test]
@@ -95,4 +100,56 @@ fn every_fact_is_read_by_some_rule() {
     let unused: Vec<&str> =
         npm_logdoc::facts::FACT_NAMES.iter().map(|(n, _)| *n).filter(|n| !read.contains(n)).collect();
     assert!(unused.is_empty(), "facts no rule reads: {unused:?}");
+}
+
+/// An example may state the evidence line and the filled-in title (its captured
+/// values) it must produce, and `todo` marks one the rule does not get right yet.
+#[test]
+fn examples_state_evidence_titles_and_todos() {
+    let rule = |examples: &str| {
+        format!(
+            r#"
+title = "cannot publish {{{{pkg|the package}}}}"
+confidence = "high"
+explanation = "e"
+[[signal]]
+name = "refused"
+literal = "zzqx refused"
+regex = 'zzqx refused (?P<pkg>\S+)'
+[when]
+all = ["refused"]
+[[fix]]
+title = "f"
+body = "b"
+[[example]]
+matches = false
+log = "nothing here"
+{examples}"#
+        )
+    };
+    let failures = |examples: &str| -> Vec<String> {
+        let mut rules = RuleSet::builtin().unwrap();
+        let parsed = npm_logdoc::pattern::parse_rule("custom/refused", "refused.toml", &rule(examples));
+        rules.rules.push(parsed.unwrap_or_else(|p| panic!("{p:?}")));
+        check_examples(&rules).into_iter().filter(|f| f.rule == "custom/refused").map(|f| f.to_string()).collect()
+    };
+    let right = "[[example]]\nmatches = true\nlog = \"zzqx refused left-pad\"\nevidence = [\"zzqx refused left-pad\"]\ntitle = \"cannot publish left-pad\"\n";
+    assert_eq!(failures(right), Vec::<String>::new());
+    let wrong_pkg = right.replace("title = \"cannot publish left-pad\"", "title = \"cannot publish right-pad\"");
+    let got = failures(&wrong_pkg);
+    assert!(got.len() == 1 && got[0].contains("is off: titled `cannot publish left-pad`"), "{got:?}");
+    let wrong_line = right.replace("evidence = [\"zzqx refused left-pad\"]", "evidence = [\"npm error code E404\"]");
+    let got = failures(&wrong_line);
+    assert!(got.len() == 1 && got[0].contains("no evidence line `npm error code E404`"), "{got:?}");
+    // Not yet: a todo that fails is no failure; one that passes is "fixed".
+    let todo =
+        "[[example]]\nmatches = true\ntodo = \"the wrapped form is not read yet\"\nlog = \"zzqx\\nrefused left-pad\"\n";
+    assert_eq!(failures(&format!("{right}{todo}")), Vec::<String>::new());
+    let fixed = "[[example]]\nmatches = true\ntodo = \"thought to be missed\"\nlog = \"zzqx refused x\"\n";
+    let got = failures(&format!("{right}{fixed}"));
+    assert!(got.len() == 1 && got[0].contains("is fixed: it does what it states now"), "{got:?}");
+    // A todo example is no proof: the rule still needs a passing one of each kind.
+    let only_todo = rule(todo);
+    let problems = npm_logdoc::pattern::parse_rule("custom/refused", "refused.toml", &only_todo).unwrap_err();
+    assert!(problems.iter().any(|p| p.message.contains("must match")), "{problems:?}");
 }

@@ -3,7 +3,8 @@
 //! indented continuation, runner timestamps dropped), behave as the unwrapped
 //! examples do: the lines a wrap cut apart are joined back into one message.
 
-use npm_logdoc::pattern::{RuleSet, catalog::fired};
+use npm_logdoc::examples::fired;
+use npm_logdoc::pattern::RuleSet;
 
 /// Drops a runner timestamp (`2026-01-01T00:00:00.0000000Z `) at the start of a line.
 fn drop_timestamp(line: &str) -> &str {
@@ -73,16 +74,19 @@ fn wrap_cuts_at_spaces_and_indents_continuations() {
 #[test]
 fn every_example_behaves_the_same_when_hard_wrapped() {
     let rules = RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
+    // One prefilter for every wrapped example: building it costs far more than a log.
+    let analyzer = npm_logdoc::Analyzer::new(&rules);
     let mut failures = Vec::new();
     for rule in &rules.rules {
-        for (i, ex) in rule.examples.iter().enumerate() {
+        // A `todo` example states what the rule does not do yet.
+        for (i, ex) in rule.examples.iter().enumerate().filter(|(_, ex)| ex.todo.is_none()) {
             for width in [60, 72, 80] {
                 for indent in ["", "    "] {
                     let log = wrap(&ex.log, width, indent);
                     if log.lines().count() == ex.log.lines().count() {
                         continue;
                     }
-                    let report = npm_logdoc::analyze_text("wrapped", &log, &rules);
+                    let report = analyzer.text("wrapped", &log);
                     if fired(&report, &rule.id) != ex.matches {
                         let got: Vec<&str> = report.diagnoses.iter().map(|d| d.id.as_str()).collect();
                         failures.push(format!(

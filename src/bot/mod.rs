@@ -13,16 +13,11 @@ mod marker;
 mod places;
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use clap::Args;
-
-use crate::cli::{AnalyzeArgs, Env, PatternArgs};
-use crate::error::exit;
 use crate::pattern::RuleSet;
 use crate::render::Context;
 use crate::source::ArchiveLimits;
-use crate::source::github::{GitHub, GitHubError, Run, RunSource};
+use crate::source::github::{GitHub, GitHubError, NoProgress, Run, RunSource};
 
 pub use body::RunInfo;
 pub use marker::{Marker, State, fingerprint};
@@ -30,20 +25,8 @@ pub use places::{MAX_PULL_REQUESTS, Me, Place};
 
 use places::{Api, Post};
 
-pub const COMMENT_EXAMPLES: &str = "\
-Examples:
-  npm-logdoc comment 1234567890 -R owner/repo --dry-run   show what would be posted, and where
-  npm-logdoc comment https://github.com/owner/repo/actions/runs/1234567890
-  npm-logdoc comment 1234567890 --issue                   open or update the workflow's tracking issue
-  npm-logdoc comment 1234567891 --issue                   a later successful run closes it
-
-The token (GH_TOKEN, else GITHUB_TOKEN; GH_ENTERPRISE_TOKEN for another host, as for
-`analyze`) needs `actions: read` to read the logs and, to
-write, `pull-requests: write` (pull requests), `contents: write` (commit comments) or
-`issues: write` (--issue).";
-
 /// Where the report goes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
     /// The run's pull requests, else its commit.
     #[default]
@@ -56,34 +39,6 @@ pub enum Mode {
     Issue,
 }
 
-#[derive(Debug, Args)]
-pub struct CommentArgs {
-    /// A run id, or a run URL (`https://github.com/OWNER/REPO/actions/runs/ID[/attempts/N]`).
-    #[arg(value_name = "RUN")]
-    pub run: String,
-    /// Repository of a run id [default: GITHUB_REPOSITORY, else the `origin` remote].
-    #[arg(short = 'R', long = "repo", value_name = "[HOST/]OWNER/REPO")]
-    pub repo: Option<String>,
-    /// Where to post: the run's pull requests else its commit (`auto`), or only one kind.
-    #[arg(long, value_enum, default_value_t = Mode::Auto)]
-    pub target: Mode,
-    /// Post to a tracking issue for the workflow (`--target issue`): opened on a
-    /// failure, updated on the next, closed by a successful run.
-    #[arg(long, conflicts_with = "target")]
-    pub issue: bool,
-    /// Print what would be posted and where; write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Read this attempt of the run [default: the latest].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub attempt: Option<u32>,
-    /// GitHub API base URL [default: GITHUB_API_URL, else https://api.github.com].
-    #[arg(long, value_name = "URL")]
-    pub api_url: Option<String>,
-    #[command(flatten)]
-    pub patterns: PatternArgs,
-}
-
 /// Everything `comment` needs, resolved.
 #[derive(Debug)]
 pub struct BotConfig {
@@ -91,68 +46,17 @@ pub struct BotConfig {
     pub run: RunSource,
     pub mode: Mode,
     pub dry_run: bool,
-    pub pattern_dirs: Vec<PathBuf>,
 }
 
-impl CommentArgs {
-    /// Resolves against the process environment (read in `cli.rs`).
-    pub fn resolve(self) -> Result<BotConfig, crate::Error> {
-        let (mode, dry_run) = (self.mode(), self.dry_run);
-        let config = self.analyze_args()?.resolve()?;
-        BotConfig::from_analyze(config, mode, dry_run)
-    }
-
-    /// Resolves against `env`; `origin` is asked for the git remote of a bare run id.
-    pub fn resolve_with(self, env: &Env, origin: &dyn Fn() -> Option<String>) -> Result<BotConfig, crate::Error> {
-        let (mode, dry_run) = (self.mode(), self.dry_run);
-        let config = self.analyze_args()?.resolve_with(env, origin)?;
-        BotConfig::from_analyze(config, mode, dry_run)
-    }
-
-    fn mode(&self) -> Mode {
-        if self.issue { Mode::Issue } else { self.target }
-    }
-
-    /// The same run as `analyze` would read it: the resolution lives in one place.
-    fn analyze_args(self) -> Result<AnalyzeArgs, crate::Error> {
-        if crate::source::github::RunRef::parse(&self.run).is_none() {
-            return Err(crate::Error::Usage(format!(
-                "`{}` is not a run: `comment` takes a run id or a run URL (https://github.com/OWNER/REPO/actions/runs/ID)",
-                self.run
-            )));
-        }
-        Ok(AnalyzeArgs {
-            sources: vec![self.run],
-            repo: self.repo,
-            job: None,
-            all_jobs: false,
-            attempt: self.attempt,
-            api_url: self.api_url,
-            format: None,
-            patterns: self.patterns,
-            example: false,
-            why: false,
-        })
-    }
-}
-
-impl BotConfig {
-    fn from_analyze(config: crate::cli::Config, mode: Mode, dry_run: bool) -> Result<BotConfig, crate::Error> {
-        let mut runs = config.runs;
-        if runs.len() != 1 || !config.sources.is_empty() {
-            return Err(crate::Error::Usage("`comment` takes exactly one run id or run URL".into()));
-        }
-        let run = runs.remove(0);
-        if matches!(run.target.jobs, crate::source::github::JobPick::Id(_)) {
-            return Err(crate::Error::Usage("`comment` reports on a whole run: drop the URL's /job/ part".into()));
-        }
-        Ok(BotConfig { run, mode, dry_run, pattern_dirs: config.pattern_dirs })
-    }
-}
-
-/// Errors of the bot's own (the GitHub source's errors pass through as they are).
+/// What stops the bot: a refusal of its own (a write), or the GitHub source's
+/// errors and the analysis's, passed through as they are.
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    /// Reading or analysing the run's logs.
+    #[error(transparent)]
+    Analysis(#[from] crate::error::Error),
     /// 403 on a write: the token lacks the permission for this place.
     #[error("{}", forbidden(action, repo, message, permission, fine_grained, accepted.as_deref()))]
     Forbidden {
@@ -161,28 +65,13 @@ pub enum BotError {
         message: String,
         permission: &'static str,
         fine_grained: &'static str,
-        accepted: Option<String>,
+        accepted: Option<Box<str>>,
     },
     /// 410 on the issues endpoints.
     #[error(
         "issues are disabled in {repo} (410), so there is no tracking issue to write: enable Issues in the repository's settings, or post to the pull request or commit instead (drop --issue)"
     )]
     IssuesDisabled { repo: String },
-}
-
-impl From<BotError> for crate::Error {
-    fn from(e: BotError) -> crate::Error {
-        crate::Error::Bot(Box::new(e))
-    }
-}
-
-impl BotError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            BotError::Forbidden { .. } => exit::FORBIDDEN,
-            BotError::IssuesDisabled { .. } => exit::GITHUB,
-        }
-    }
 }
 
 fn forbidden(
@@ -297,11 +186,8 @@ impl Outcome {
 
 /// Runs the bot for `config`: reads the run, analyses it when it failed, and
 /// writes (unless `dry_run`) to each place.
-pub fn comment(config: &BotConfig, rules: &RuleSet, limits: &ArchiveLimits) -> Result<Outcome, crate::Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| crate::Error::GitHub(GitHubError::TempFile(e)))?;
+pub fn comment(config: &BotConfig, rules: &RuleSet, limits: &ArchiveLimits) -> Result<Outcome, BotError> {
+    let runtime = crate::source::github::runtime()?;
     let gh = {
         let _inside = runtime.enter();
         GitHub::new(config.run.settings.clone())?
@@ -333,7 +219,12 @@ pub fn comment(config: &BotConfig, rules: &RuleSet, limits: &ArchiveLimits) -> R
     match conclusion.as_str() {
         "failure" | "timed_out" | "startup_failure" => {
             // The analysis runs its own runtime; ours is idle meanwhile.
-            let analysis = crate::analyze(&[], std::slice::from_ref(&config.run), false, rules, limits)?;
+            let analysis = crate::analyze(&[], std::slice::from_ref(&config.run), &NoProgress, rules, limits).map_err(
+                |e| match e {
+                    crate::error::Error::GitHub(e) => BotError::GitHub(e),
+                    other => BotError::Analysis(other),
+                },
+            )?;
             let report = crate::redact::report(&analysis.report);
             let marker =
                 Marker { workflow: info.workflow_key(), state: State::Failing, fingerprint: fingerprint(&report) };
@@ -357,7 +248,7 @@ pub fn comment(config: &BotConfig, rules: &RuleSet, limits: &ArchiveLimits) -> R
 }
 
 /// The pull requests of the run: GitHub's link, else the open ones headed by its commit.
-async fn pull_requests(api: &Api<'_>, meta: &Run) -> Result<Vec<u64>, crate::Error> {
+async fn pull_requests(api: &Api<'_>, meta: &Run) -> Result<Vec<u64>, BotError> {
     let mut prs: Vec<u64> = meta.pull_requests.iter().map(|p| p.number).collect();
     if prs.is_empty() {
         if let Some(sha) = &meta.head_sha {
@@ -386,7 +277,7 @@ async fn report_failure(
     text: &str,
     title: &str,
     outcome: &mut Outcome,
-) -> Result<(), crate::Error> {
+) -> Result<(), BotError> {
     let commit = || meta.head_sha.clone().map(Place::Commit);
     let places: Vec<Place> = match config.mode {
         Mode::Issue => vec![Place::Issue],
@@ -458,7 +349,7 @@ async fn resolve(
     info: &RunInfo,
     marker: &Marker,
     outcome: &mut Outcome,
-) -> Result<(), crate::Error> {
+) -> Result<(), BotError> {
     let places: Vec<Place> = match config.mode {
         Mode::Issue => vec![Place::Issue],
         Mode::Commit => vec![Place::AnyCommit],

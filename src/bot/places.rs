@@ -4,7 +4,6 @@
 //! token lacks for that place.
 
 use http::Method;
-use octocrab::{FromResponse, Page};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -148,7 +147,7 @@ impl Place {
 }
 
 /// Turns a refusal into a sentence naming the permission `place` needs.
-fn refused(e: GitHubError, place: &Place, action: &str, repo: &Repo) -> crate::Error {
+fn refused(e: GitHubError, place: &Place, action: &str, repo: &Repo) -> BotError {
     match e {
         GitHubError::Forbidden { message, accepted, .. } => BotError::Forbidden {
             action: format!("{action} ({})", place.describe()),
@@ -156,12 +155,9 @@ fn refused(e: GitHubError, place: &Place, action: &str, repo: &Repo) -> crate::E
             message,
             permission: place.permission(),
             fine_grained: place.fine_grained(),
-            accepted,
-        }
-        .into(),
-        GitHubError::Expired { .. } if *place == Place::Issue => {
-            BotError::IssuesDisabled { repo: repo.to_string() }.into()
-        }
+            accepted: accepted.map(String::into_boxed_str),
+        },
+        GitHubError::Expired { .. } if *place == Place::Issue => BotError::IssuesDisabled { repo: repo.to_string() },
         other => other.into(),
     }
 }
@@ -184,14 +180,14 @@ pub struct Api<'a> {
 
 impl Api<'_> {
     /// The run (or one attempt of it), read by the GitHub source's client.
-    pub async fn run(&self, run_id: u64, attempt: Option<u32>) -> Result<Run, crate::Error> {
+    pub async fn run(&self, run_id: u64, attempt: Option<u32>) -> Result<Run, BotError> {
         Ok(self.gh.run(self.repo, run_id, attempt).await?)
     }
 
     /// The token's account: `GET /user`, which Actions and app tokens may not
     /// call, else GraphQL's `viewer`, which they may; [`Me::Unknown`] when neither
     /// answers.
-    pub async fn me(&self) -> Result<Me, crate::Error> {
+    pub async fn me(&self) -> Result<Me, BotError> {
         let has_token = self.gh.settings().token.is_some();
         match self.gh.get_json::<User>("/user", "the token's user", self.repo).await {
             Ok(u) if !u.login.is_empty() => return Ok(Me::Login(u.login)),
@@ -212,7 +208,7 @@ impl Api<'_> {
     }
 
     /// The open pull requests whose head is `sha` (for runs GitHub did not link to one).
-    pub async fn pulls_of_commit(&self, sha: &str) -> Result<Vec<u64>, crate::Error> {
+    pub async fn pulls_of_commit(&self, sha: &str) -> Result<Vec<u64>, BotError> {
         let repo = self.repo;
         let route = format!("/repos/{repo}/commits/{sha}/pulls?per_page=100");
         let pulls: Vec<PullRequestRef> = self
@@ -223,29 +219,13 @@ impl Api<'_> {
         Ok(pulls.into_iter().filter(|p| p.state.as_deref().is_none_or(|s| s == "open")).map(|p| p.number).collect())
     }
 
-    /// Every page of a listing.
+    /// Every page of a listing (at most [`MAX_PAGES`]).
     async fn all_pages<T: DeserializeOwned>(&self, first: String, what: &str) -> Result<Vec<T>, GitHubError> {
-        let mut items = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0;
-        while let Some(uri) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                break;
-            }
-            let response = self.gh.get(&uri, what, self.repo).await?;
-            let page = Page::<T>::from_response(response).await.map_err(|e| GitHubError::Api {
-                what: what.to_string(),
-                detail: format!("unexpected answer from GitHub: {e}"),
-            })?;
-            items.extend(page.items);
-            next = page.next.map(|u| u.to_string());
-        }
-        Ok(items)
+        Ok(self.gh.all_pages(first, what, self.repo, MAX_PAGES).await?.0)
     }
 
     /// The posts at `place`, oldest first, over every page.
-    pub async fn list(&self, place: &Place) -> Result<Vec<Post>, crate::Error> {
+    pub async fn list(&self, place: &Place) -> Result<Vec<Post>, BotError> {
         let repo = self.repo;
         let what = format!("the comments of {}", place.describe());
         let listed = match place {
@@ -270,7 +250,7 @@ impl Api<'_> {
     }
 
     /// Posts `body` at `place` (a new tracking issue takes `title`).
-    pub async fn create(&self, place: &Place, body: &str, title: &str) -> Result<Post, crate::Error> {
+    pub async fn create(&self, place: &Place, body: &str, title: &str) -> Result<Post, BotError> {
         let repo = self.repo;
         let (route, payload) = match place {
             Place::PullRequest(n) => (format!("/repos/{repo}/issues/{n}/comments"), json!({ "body": body })),
@@ -283,7 +263,7 @@ impl Api<'_> {
     }
 
     /// Replaces the body of post `id` at `place`.
-    pub async fn update(&self, place: &Place, id: u64, body: &str) -> Result<Post, crate::Error> {
+    pub async fn update(&self, place: &Place, id: u64, body: &str) -> Result<Post, BotError> {
         let repo = self.repo;
         let route = match place {
             Place::PullRequest(_) => format!("/repos/{repo}/issues/comments/{id}"),
@@ -304,7 +284,7 @@ impl Api<'_> {
         what: &str,
         place: &Place,
         action: &str,
-    ) -> Result<Post, crate::Error> {
+    ) -> Result<Post, BotError> {
         let repo = self.repo;
         let refuse = |e| refused(e, place, action, repo);
         if *place == Place::Issue {
@@ -316,7 +296,7 @@ impl Api<'_> {
     }
 
     /// Comments `note` on tracking issue `number` and closes it as completed.
-    pub async fn close_issue(&self, number: u64, note: &str) -> Result<Post, crate::Error> {
+    pub async fn close_issue(&self, number: u64, note: &str) -> Result<Post, BotError> {
         let repo = self.repo;
         let refuse = |e| refused(e, &Place::Issue, "close the issue", repo);
         let what = format!("issue #{number}");

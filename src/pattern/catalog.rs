@@ -1,62 +1,9 @@
 //! What `patterns list`, `patterns check` and `explain` print about the rules.
 
-use std::fmt;
-
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use super::{Rule, RuleSet};
-
-/// An inline example whose outcome differs from what the rule file states.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExampleFailure {
-    pub rule: String,
-    pub origin: String,
-    /// 1-based position among the rule's examples.
-    pub example: usize,
-    /// `missing`: should have matched and did not; `noisy`: matched and should not.
-    pub kind: &'static str,
-    pub note: Option<String>,
-    pub got: Vec<String>,
-}
-
-impl fmt::Display for ExampleFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} example {} is {}", self.origin, self.rule, self.example, self.kind)?;
-        if let Some(n) = &self.note {
-            write!(f, " ({n})")?;
-        }
-        write!(f, "; diagnoses were [{}]", self.got.join(", "))
-    }
-}
-
-/// Whether `id` fired on the report: its rule matched, or it was folded into a
-/// rule that did (a candidate listed after an unsure answer is not a match).
-pub fn fired(report: &crate::Report, id: &str) -> bool {
-    report.diagnoses.iter().filter(|d| d.matched).any(|d| d.id == id || d.explains.iter().any(|e| e == id))
-}
-
-/// Runs every rule's examples through the real pipeline with the whole rule set.
-pub fn check_examples(rules: &RuleSet) -> Vec<ExampleFailure> {
-    let mut failures = Vec::new();
-    for rule in &rules.rules {
-        for (i, ex) in rule.examples.iter().enumerate() {
-            let report = crate::analyze_text("example", &ex.log, rules);
-            let hit = fired(&report, &rule.id);
-            if hit != ex.matches {
-                failures.push(ExampleFailure {
-                    rule: rule.id.clone(),
-                    origin: rule.origin.clone(),
-                    example: i + 1,
-                    kind: if ex.matches { "missing" } else { "noisy" },
-                    note: ex.note.clone(),
-                    got: report.diagnoses.iter().map(|d| d.id.clone()).collect(),
-                });
-            }
-        }
-    }
-    failures
-}
 
 /// `patterns list`: every rule's id, confidence, family and title. The table shows
 /// titles as they read without captured values; JSON keeps the template.
@@ -98,7 +45,7 @@ pub fn suggest(rules: &RuleSet, query: &str) -> String {
         .iter()
         .filter_map(|r| {
             let name = r.id.rsplit('/').next().unwrap_or(&r.id);
-            let d = edit_distance(&r.id, query).min(edit_distance(name, last) + usize::from(r.id != query));
+            let d = strsim::levenshtein(&r.id, query).min(strsim::levenshtein(name, last) + usize::from(r.id != query));
             (d <= 3.max(query.len() / 6)).then_some((d, r.id.as_str()))
         })
         .collect();
@@ -112,22 +59,6 @@ pub fn suggest(rules: &RuleSet, query: &str) -> String {
     } else {
         format!("did you mean {}?", ids.join(", "))
     }
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (diag + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 /// One condition block as `explain` prints it: `all of: a, b`, `any of: ...`,

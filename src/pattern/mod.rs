@@ -22,7 +22,7 @@ use regex_syntax::ast::{self, Ast};
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use catalog::{ExampleFailure, check_examples, describe, generic_title, list, suggest};
+pub use catalog::{describe, generic_title, list, suggest};
 pub use expr::Condition;
 
 mod builtin {
@@ -208,6 +208,12 @@ struct ExampleFile {
     log: String,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    evidence: Vec<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    todo: Option<Spanned<String>>,
 }
 
 /// A signal: a literal for the prefilter, a regex to confirm it on a line's
@@ -296,6 +302,12 @@ pub struct Rule {
     /// all their evidence lies in steps where this rule has evidence: a failing
     /// test explains the npm errors its own output quotes.
     pub supersedes_in_step: Vec<String>,
+    /// Where the file says each of [`Rule::supersedes`] and [`Rule::supersedes_in_step`]
+    /// (byte ranges into [`Rule::source`]), for problems found across rules.
+    pub supersedes_spans: Vec<std::ops::Range<usize>>,
+    pub supersedes_in_step_spans: Vec<std::ops::Range<usize>>,
+    /// The rule file's text, shown under a problem.
+    pub source: Arc<str>,
     pub explanation: String,
     pub references: Vec<String>,
     pub signals: Vec<Signal>,
@@ -382,25 +394,67 @@ pub struct Fix {
     pub lang: Option<String>,
 }
 
+/// An inline example, in semgrep's way: whether the rule matches `log`, and when
+/// it does, what it must show for it.
 #[derive(Clone, Debug)]
 pub struct Example {
     pub matches: bool,
     pub log: String,
     pub note: Option<String>,
+    /// Lines the diagnosis must cite as evidence (each a whole line of its
+    /// evidence, as the report prints it).
+    pub evidence: Vec<String>,
+    /// The diagnosis's title with its captured values filled in (a wrong
+    /// `{{pkg}}` shows here).
+    pub title: Option<String>,
+    /// Expected but not yet: the example states what should happen and the rule
+    /// does not do it yet, for this reason. It is not a failure while the rule
+    /// gets it wrong, and is one ("fixed") once the rule gets it right.
+    pub todo: Option<String>,
 }
 
 /// One problem in one rule file, located when the location is known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub path: String,
+    /// 1-based; 0 when the problem has no place in the file (it cannot be read).
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// The file's text and the bytes the problem is about, shown underlined.
+    pub at: Option<(Arc<str>, std::ops::Range<usize>)>,
+}
+
+impl Problem {
+    /// A problem of the whole file or folder, with no place in it.
+    fn of_file(path: &str, message: impl Into<String>) -> Problem {
+        Problem { path: path.to_string(), line: 0, column: 0, message: message.into(), at: None }
+    }
+
+    /// A problem at `span` of `source`.
+    fn at(path: &str, source: &Arc<str>, span: std::ops::Range<usize>, message: impl Into<String>) -> Problem {
+        let (line, column) = line_col(source, span.start);
+        Problem { path: path.to_string(), line, column, message: message.into(), at: Some((source.clone(), span)) }
+    }
 }
 
 impl fmt::Display for Problem {
+    /// As cargo-deny and rustc show one: the message, then the file's lines with
+    /// the offending span underlined (`path: message` when it has no place).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+        let Some((source, span)) = self.at.as_ref().filter(|(_, span)| self.line > 0 && !span.is_empty()) else {
+            return if self.line > 0 {
+                write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.message)
+            } else {
+                write!(f, "{}: {}", self.path, self.message)
+            };
+        };
+        use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+        let span = span.start.min(source.len())..span.end.min(source.len());
+        let report = [Level::ERROR.primary_title(self.message.as_str()).element(
+            Snippet::source(&**source).path(self.path.as_str()).annotation(AnnotationKind::Primary.span(span)),
+        )];
+        write!(f, "{}", Renderer::plain().render(&report))
     }
 }
 
@@ -417,8 +471,19 @@ impl fmt::Display for LoadError {
         for (i, p) in self.problems.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
+                if p.at.is_some() {
+                    writeln!(f)?;
+                }
             }
-            write!(f, "  {p}")?;
+            let text = p.to_string();
+            for (j, line) in text.lines().enumerate() {
+                if j > 0 {
+                    writeln!(f)?;
+                }
+                if !line.is_empty() {
+                    write!(f, "  {line}")?;
+                }
+            }
         }
         Ok(())
     }
@@ -441,14 +506,13 @@ fn line_col(src: &str, offset: usize) -> (usize, usize) {
 
 struct Ctx<'a> {
     path: &'a str,
-    src: &'a str,
+    source: Arc<str>,
     problems: Vec<Problem>,
 }
 
 impl Ctx<'_> {
     fn at(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
-        let (line, column) = line_col(self.src, span.start);
-        self.problems.push(Problem { path: self.path.to_string(), line, column, message: message.into() });
+        self.problems.push(Problem::at(self.path, &self.source, span, message));
     }
 }
 
@@ -488,7 +552,7 @@ pub fn parse_rule(id: &str, path: &str, src: &str) -> Result<Rule, Vec<Problem>>
 }
 
 fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rule, Vec<Problem>> {
-    let mut cx = Ctx { path, src, problems: Vec::new() };
+    let mut cx = Ctx { path, source: Arc::from(src), problems: Vec::new() };
     if !valid_id(id) {
         cx.at(
             0..0,
@@ -749,7 +813,20 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
     if file.fixes.is_empty() {
         cx.at(file.title.span(), "a rule needs at least one `[[fix]]`: a diagnosis tells the user what to do");
     }
-    if !file.examples.iter().any(|e| e.matches) || !file.examples.iter().any(|e| !e.matches) {
+    for e in &file.examples {
+        if let Some(todo) = &e.todo {
+            if todo.get_ref().trim().is_empty() {
+                cx.at(todo.span(), "`todo` says why the rule does not do this yet: it cannot be empty");
+            }
+        }
+        if !e.matches && (!e.evidence.is_empty() || e.title.is_some()) {
+            let span = e.todo.as_ref().map_or(0..0, Spanned::span);
+            cx.at(span, "an example that must not match has no `evidence` or `title` to show");
+        }
+    }
+    // The examples that hold today: a `todo` one does not count as proof.
+    let proven = || file.examples.iter().filter(|e| e.todo.is_none());
+    if !proven().any(|e| e.matches) || !proven().any(|e| !e.matches) {
         cx.at(
             file.title.span(),
             "a rule needs `[[example]]`s that must match (`matches = true`) and that must not (`matches = false`)",
@@ -779,6 +856,9 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
         title: file.title.into_inner(),
         confidence: file.confidence,
         rank: file.rank,
+        supersedes_spans: file.supersedes.iter().map(Spanned::span).collect(),
+        supersedes_in_step_spans: file.supersedes_in_step.iter().map(Spanned::span).collect(),
+        source: cx.source.clone(),
         supersedes: file.supersedes.into_iter().map(Spanned::into_inner).collect(),
         supersedes_in_step: file.supersedes_in_step.into_iter().map(Spanned::into_inner).collect(),
         explanation: file.explanation.into_inner(),
@@ -800,7 +880,18 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
                 lang: f.lang,
             })
             .collect(),
-        examples: file.examples.into_iter().map(|e| Example { matches: e.matches, log: e.log, note: e.note }).collect(),
+        examples: file
+            .examples
+            .into_iter()
+            .map(|e| Example {
+                matches: e.matches,
+                log: e.log,
+                note: e.note,
+                evidence: e.evidence,
+                title: e.title,
+                todo: e.todo.map(Spanned::into_inner),
+            })
+            .collect(),
         prior: file.prior.unwrap_or(DEFAULT_PRIOR),
         prior_source: file.prior_source,
         confirm: file.confirm.map(Spanned::into_inner),
@@ -853,7 +944,7 @@ impl RuleSet {
             let files = match rule_files(dir) {
                 Ok(files) => files,
                 Err(e) => {
-                    problems.push(Problem { path: dir.display().to_string(), line: 0, column: 0, message: e });
+                    problems.push(Problem::of_file(&dir.display().to_string(), e));
                     continue;
                 }
             };
@@ -864,12 +955,7 @@ impl RuleSet {
                 let src = match std::fs::read_to_string(&file) {
                     Ok(s) => s,
                     Err(e) => {
-                        problems.push(Problem {
-                            path: shown,
-                            line: 0,
-                            column: 0,
-                            message: format!("cannot read: {e}"),
-                        });
+                        problems.push(Problem::of_file(&shown, format!("cannot read: {e}")));
                         continue;
                     }
                 };
@@ -889,22 +975,13 @@ impl RuleSet {
         self.rules.sort_by(|a, b| a.id.cmp(&b.id));
         let ids: HashSet<&str> = self.rules.iter().map(|r| r.id.as_str()).collect();
         for rule in &self.rules {
-            for s in &rule.supersedes {
+            for (s, span) in rule.supersedes.iter().zip(&rule.supersedes_spans) {
+                let at = |message: String| Problem::at(&rule.origin, &rule.source, span.clone(), message);
                 if !ids.contains(s.as_str()) {
-                    problems.push(Problem {
-                        path: rule.origin.clone(),
-                        line: 1,
-                        column: 1,
-                        message: format!("supersedes `{s}`, which is not a rule"),
-                    });
+                    problems.push(at(format!("supersedes `{s}`, which is not a rule")));
                 }
                 if s == &rule.id {
-                    problems.push(Problem {
-                        path: rule.origin.clone(),
-                        line: 1,
-                        column: 1,
-                        message: "a rule cannot supersede itself".into(),
-                    });
+                    problems.push(at(String::from("a rule cannot supersede itself")));
                 }
             }
         }
@@ -912,46 +989,41 @@ impl RuleSet {
         // may not fold each other.
         let families: HashSet<&str> = self.rules.iter().map(Rule::family).collect();
         for rule in &self.rules {
-            for s in &rule.supersedes_in_step {
+            for (s, span) in rule.supersedes_in_step.iter().zip(&rule.supersedes_in_step_spans) {
+                let at = |message: String| Problem::at(&rule.origin, &rule.source, span.clone(), message);
                 let known = if s.contains('/') { ids.contains(s.as_str()) } else { families.contains(s.as_str()) };
                 if !known {
-                    problems.push(Problem {
-                        path: rule.origin.clone(),
-                        line: 1,
-                        column: 1,
-                        message: format!("supersedes_in_step `{s}`, which is neither a rule nor a family of rules"),
-                    });
+                    problems
+                        .push(at(format!("supersedes_in_step `{s}`, which is neither a rule nor a family of rules")));
                 }
                 let back = self.rules.iter().find(|other| {
                     s.split('/').next() == Some(other.family())
                         && other.supersedes_in_step.iter().any(|t| t.split('/').next() == Some(rule.family()))
                 });
                 if let Some(other) = back {
-                    problems.push(Problem {
-                        path: rule.origin.clone(),
-                        line: 1,
-                        column: 1,
-                        message: format!(
-                            "supersedes_in_step `{s}`, while `{}` folds `{}` back in the same way",
-                            other.id,
-                            rule.family()
-                        ),
-                    });
+                    problems.push(at(format!(
+                        "supersedes_in_step `{s}`, while `{}` folds `{}` back in the same way",
+                        other.id,
+                        rule.family()
+                    )));
                 }
             }
         }
         // A cycle of `supersedes` would fold every member away.
         for rule in &self.rules {
+            // Shown at the rule's whole `supersedes` list: the cycle starts there.
+            let list = rule.supersedes_spans.iter().fold(None, |all: Option<std::ops::Range<usize>>, s| {
+                Some(all.map_or(s.clone(), |a| a.start.min(s.start)..a.end.max(s.end)))
+            });
+            let at = |message: String| match &list {
+                Some(span) => Problem::at(&rule.origin, &rule.source, span.clone(), message),
+                None => Problem::of_file(&rule.origin, message),
+            };
             let mut stack: Vec<&str> = rule.supersedes.iter().map(String::as_str).collect();
             let mut seen: HashSet<&str> = HashSet::new();
             while let Some(id) = stack.pop() {
                 if id == rule.id {
-                    problems.push(Problem {
-                        path: rule.origin.clone(),
-                        line: 1,
-                        column: 1,
-                        message: format!("`supersedes` forms a cycle back to `{}`", rule.id),
-                    });
+                    problems.push(at(format!("`supersedes` forms a cycle back to `{}`", rule.id)));
                     break;
                 }
                 if seen.insert(id) {
@@ -1053,7 +1125,10 @@ log = "ok"
             .replace("facts = [\"publish_reached\"]", "facts = [\"publish_reachd\"]\nany = [\"nope\"]");
         let problems = parse_rule("npm-auth/x", "x.toml", &bad).unwrap_err();
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert!(text.iter().any(|p| p.starts_with("x.toml:8:9: signal `code`: invalid regex")), "{text:?}");
+        let regex = problems.iter().find(|p| p.message.starts_with("signal `code`: invalid regex")).expect("{text:?}");
+        assert_eq!((regex.line, regex.column), (8, 9), "{text:?}");
+        // Shown as rustc shows it: the line, and the span underlined.
+        assert!(text.iter().any(|p| p.contains("--> x.toml:8:9\n") && p.contains("regex = 'code ('")), "{text:?}");
         assert!(text.iter().any(|p| p.contains("unknown fact `publish_reachd`")), "{text:?}");
         assert!(text.iter().any(|p| p.contains("no signal named `nope`")), "{text:?}");
     }

@@ -12,7 +12,7 @@ pub mod table;
 use crate::diagnose::Report;
 
 /// Output formats of `analyze`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,

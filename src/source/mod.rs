@@ -8,7 +8,7 @@ pub mod github;
 mod sniff;
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::matcher::{JobScan, Matcher, ScanError};
@@ -42,10 +42,6 @@ pub enum SourceError {
     BadArchive { path: String, reason: String },
     #[error("{path}: {reason}")]
     TooLarge { path: String, reason: String },
-    #[error(
-        "no log given: pass a file, a folder, a run id, or pipe a log into standard input (`gh run view ID --log-failed | npm-logdoc analyze -`)"
-    )]
-    StdinIsTerminal,
     #[error("{path}: the folder holds no log files (*.txt or *.log)")]
     EmptyFolder { path: String },
 }
@@ -90,10 +86,8 @@ pub fn scan_noting(
 ) -> Result<Vec<JobScan>, SourceError> {
     match source {
         Source::Stdin => {
+            // Whether standard input is a terminal is the CLI's question (`cli.rs`).
             let stdin = io::stdin();
-            if stdin.is_terminal() {
-                return Err(SourceError::StdinIsTerminal);
-            }
             let mut text = sniff::text(Vec::new(), stdin.lock(), "stdin", notes).map_err(|e| not_text("stdin", e))?;
             scan_reader("stdin", None, &mut text, matcher)
         }

@@ -118,6 +118,30 @@ enum Failure {
     Fatal(GitHubError),
 }
 
+/// How many times a request has been tried, and whether it may be tried again
+/// (see [`GitHub::retry`]).
+struct Retry {
+    tries: u32,
+    retries: u32,
+    backoff: Duration,
+}
+
+impl Retry {
+    /// After `failure`: waits and returns `Ok` when the request should be tried
+    /// again, else the error to give up with.
+    async fn after(&mut self, failure: Failure) -> Result<(), GitHubError> {
+        self.tries += 1;
+        match failure {
+            Failure::Retry(_) if self.tries <= self.retries => {
+                let factor = 1u32 << (self.tries - 1).min(6);
+                tokio::time::sleep(self.backoff * factor).await;
+                Ok(())
+            }
+            Failure::Retry(e) | Failure::Fatal(e) => Err(e),
+        }
+    }
+}
+
 impl From<GitHubError> for Failure {
     fn from(e: GitHubError) -> Failure {
         Failure::Fatal(e)
@@ -225,22 +249,35 @@ impl GitHub {
             None => format!("/repos/{repo}/actions/runs/{run_id}/jobs?filter=latest&per_page=100"),
         };
         let what = format!("the jobs of run {run_id}");
-        let mut jobs = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0;
-        while let Some(uri) = next.take() {
-            pages += 1;
-            if pages > 100 {
-                return Err(GitHubError::Api { what, detail: "more than 100 pages of jobs; giving up".into() });
-            }
-            let response = self.get(&uri, &what, repo).await?;
-            let page = Page::<Job>::from_response(response)
-                .await
-                .map_err(|e| GitHubError::Api { what: what.clone(), detail: format!("unexpected answer: {e}") })?;
-            jobs.extend(page.items);
-            next = page.next.map(|u| u.to_string());
+        let (jobs, complete) = self.all_pages::<Job>(first, &what, repo, 100).await?;
+        if !complete {
+            return Err(GitHubError::Api { what, detail: "more than 100 pages of jobs; giving up".into() });
         }
         Ok(jobs)
+    }
+
+    /// The items of a listing over every page (octocrab's [`Page`] follows the
+    /// `Link: next` header), at most `max_pages` of them; `false` when there were more.
+    pub async fn all_pages<T: DeserializeOwned>(
+        &self,
+        first: String,
+        what: &str,
+        repo: &Repo,
+        max_pages: usize,
+    ) -> Result<(Vec<T>, bool), GitHubError> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        for _ in 0..max_pages {
+            let Some(uri) = next.take() else { break };
+            let response = self.get(&uri, what, repo).await?;
+            let page = Page::<T>::from_response(response).await.map_err(|e| GitHubError::Api {
+                what: what.to_string(),
+                detail: format!("unexpected answer from GitHub: {e}"),
+            })?;
+            items.extend(page.items);
+            next = page.next.map(|u| u.to_string());
+        }
+        Ok((items, next.is_none()))
     }
 
     /// One job by id.
@@ -271,9 +308,8 @@ impl GitHub {
 
     /// GET with retries; the answer is a success or a redirect.
     pub async fn get(&self, uri: &str, what: &str, repo: &Repo) -> Result<http::Response<Body>, GitHubError> {
-        let mut tries = 0;
+        let mut retry = self.retry(self.settings.retries);
         loop {
-            tries += 1;
             let failure = match self.crab._get(uri).await {
                 Ok(response) => match self.check(response, what, repo, self.settings.retries + 1).await {
                     Ok(response) => return Ok(response),
@@ -281,10 +317,7 @@ impl GitHub {
                 },
                 Err(e) => Failure::Retry(self.network(&e)),
             };
-            match failure {
-                Failure::Retry(_) if tries <= self.settings.retries => self.pause(tries).await,
-                Failure::Retry(e) | Failure::Fatal(e) => return Err(e),
-            }
+            retry.after(failure).await?;
         }
     }
 
@@ -310,9 +343,8 @@ impl GitHub {
         repo: &Repo,
     ) -> Result<T, GitHubError> {
         let retries = if method == http::Method::PATCH { self.settings.retries } else { 0 };
-        let mut tries = 0;
+        let mut retry = self.retry(retries);
         let response = loop {
-            tries += 1;
             let sent = if method == http::Method::PATCH {
                 self.crab._patch(uri, Some(body)).await
             } else {
@@ -325,10 +357,7 @@ impl GitHub {
                 },
                 Err(e) => Failure::Retry(self.network(&e)),
             };
-            match failure {
-                Failure::Retry(_) if tries <= retries => self.pause(tries).await,
-                Failure::Retry(e) | Failure::Fatal(e) => return Err(e),
-            }
+            retry.after(failure).await?;
         };
         let bytes = response.into_body().collect().await.map_err(|e| self.network(&e))?.to_bytes();
         serde_json::from_slice(&bytes).map_err(|e| GitHubError::Api {
@@ -337,9 +366,10 @@ impl GitHub {
         })
     }
 
-    async fn pause(&self, tries: u32) {
-        let factor = 1u32 << (tries - 1).min(6);
-        tokio::time::sleep(self.settings.backoff * factor).await;
+    /// The one retry policy: a [`Failure::Retry`] is tried again `retries` times,
+    /// with a backoff that doubles each time; anything else ends the request.
+    fn retry(&self, retries: u32) -> Retry {
+        Retry { tries: 0, retries, backoff: self.settings.backoff }
     }
 
     /// Passes successes and redirects; turns the rest into errors.
@@ -402,17 +432,13 @@ impl GitHub {
 
     /// A log: ask the API, follow its redirect to storage, stream the body.
     async fn download(&self, route: &str, what: &str, repo: &Repo, sink: &mut dyn Sink) -> Result<u64, GitHubError> {
-        let mut tries = 0;
+        let mut retry = self.retry(self.settings.retries);
         loop {
-            tries += 1;
             match self.download_once(route, what, repo, sink).await {
                 Ok(n) => return Ok(n),
-                Err(Failure::Retry(_)) if tries <= self.settings.retries => {
-                    self.pause(tries).await;
-                    sink.restart().map_err(GitHubError::TempFile)?;
-                }
-                Err(Failure::Retry(e) | Failure::Fatal(e)) => return Err(e),
+                Err(failure) => retry.after(failure).await?,
             }
+            sink.restart().map_err(GitHubError::TempFile)?;
         }
     }
 
@@ -428,7 +454,7 @@ impl GitHub {
                     detail: format!("GitHub answered {} without a Location", response.status().as_u16()),
                 }));
             };
-            let target = self.resolve(&location);
+            let target = self.resolve(route, &location);
             let response = match self.storage._get(target.as_str()).await {
                 Ok(r) => r,
                 Err(e) => return Err(Failure::Retry(self.storage_network(&target, &e))),
@@ -464,17 +490,13 @@ impl GitHub {
         Ok(total)
     }
 
-    /// A `Location` made absolute against the API.
-    fn resolve(&self, location: &str) -> String {
-        if location.starts_with("http://") || location.starts_with("https://") {
-            return location.to_string();
-        }
-        let scheme = self.api.scheme_str().unwrap_or("https");
-        let authority = self.api.authority().map_or("", |a| a.as_str());
-        if location.starts_with('/') {
-            format!("{scheme}://{authority}{location}")
-        } else {
-            format!("{scheme}://{authority}/{location}")
+    /// A `Location` made absolute against the URL of the request (`route` on the
+    /// API), as RFC 9110 resolves a relative reference.
+    fn resolve(&self, route: &str, location: &str) -> String {
+        let request = format!("{}{route}", self.api.to_string().trim_end_matches('/'));
+        match url::Url::parse(&request).and_then(|base| base.join(location)) {
+            Ok(url) => url.into(),
+            Err(_) => location.to_string(),
         }
     }
 

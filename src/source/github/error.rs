@@ -1,7 +1,6 @@
-//! What can go wrong talking to GitHub, each as one sentence that says what to do,
-//! and each with its own exit code (the table is in the README).
+//! What can go wrong talking to GitHub, each as one sentence that says what to do
+//! (the binary gives each its own exit code; the table is in the README).
 
-use crate::error::exit;
 use crate::source::SourceError;
 
 /// The permission sentence shared by 403 and 404 messages.
@@ -66,26 +65,10 @@ pub enum GitHubError {
     /// A temporary file could not be written.
     #[error("cannot store the downloaded log in a temporary file: {0}")]
     TempFile(#[source] std::io::Error),
-}
 
-impl GitHubError {
-    /// The process exit code (see `crate::error::exit`).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            GitHubError::Unauthorized { .. } | GitHubError::BadToken { .. } => exit::UNAUTHORIZED,
-            GitHubError::Forbidden { .. } => exit::FORBIDDEN,
-            GitHubError::NotFound { .. } => exit::NOT_FOUND,
-            GitHubError::Expired { .. } => exit::EXPIRED,
-            GitHubError::RateLimited { .. } => exit::RATE_LIMITED,
-            GitHubError::Network { .. } => exit::NETWORK,
-            GitHubError::Api { .. } => exit::GITHUB,
-            GitHubError::InProgress { .. } => exit::IN_PROGRESS,
-            GitHubError::NothingFailed(_) => exit::NOTHING_FAILED,
-            GitHubError::Usage(_) => exit::USAGE,
-            GitHubError::Log(_) => exit::INPUT,
-            GitHubError::TempFile(_) => exit::FAILURE,
-        }
-    }
+    /// The small async runtime the client runs on could not start.
+    #[error("cannot start the runtime that talks to GitHub: {0}")]
+    Runtime(#[source] std::io::Error),
 }
 
 fn unauthorized(var: Option<&str>, message: &str, set: &str) -> String {

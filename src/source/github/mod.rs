@@ -19,7 +19,6 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 
 use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::matcher::{JobScan, JobScanner, Matcher};
 use crate::source::{Archive, ArchiveLimits, SourceError};
@@ -70,28 +69,44 @@ pub struct RunScan {
     pub job_urls: Vec<(String, String)>,
 }
 
-/// Downloads and scans the jobs `source` names. `progress` shows a spinner on
-/// standard error (the CLI turns it on only on a terminal).
+/// What a caller shows while a run's logs download: the CLI draws a spinner on a
+/// terminal, [`NoProgress`] draws nothing. Every method has a default that does
+/// nothing.
+pub trait Progress: Sync {
+    /// A step that downloads no log ("reading run 42 of o/r").
+    fn step(&self, _message: &str) {}
+    /// Log downloads start: from now on [`Progress::bytes`] counts them.
+    fn downloading(&self, _message: &str) {}
+    /// `added` bytes arrived; `dropped` bytes counted before no longer count (a
+    /// download started over).
+    fn bytes(&self, _added: u64, _dropped: u64) {}
+    /// The downloads are over, done or failed.
+    fn finish(&self) {}
+}
+
+/// Shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// The runtime the client runs on: one thread, for the length of one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, GitHubError> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(GitHubError::Runtime)
+}
+
+/// Downloads and scans the jobs `source` names, telling `progress` how it goes.
 pub fn scan_run(
     source: &RunSource,
-    progress: bool,
+    progress: &dyn Progress,
     matcher: &Matcher,
     limits: &ArchiveLimits,
 ) -> Result<RunScan, GitHubError> {
-    let bar = if progress {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(ProgressStyle::default_spinner());
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(GitHubError::TempFile)?;
+    let runtime = runtime()?;
     let fetched = runtime.block_on(async {
         let gh = GitHub::new(source.settings.clone())?;
-        fetch(&gh, &source.target, &bar).await
+        fetch(&gh, &source.target, progress).await
     });
-    bar.finish_and_clear();
+    progress.finish();
     drop(runtime);
     scan_fetched(fetched?, &source.target, matcher, limits)
 }
@@ -200,41 +215,41 @@ fn pick(run: &Run, jobs: Vec<Job>, how: &JobPick, desc: &str) -> Result<Vec<Job>
 }
 
 /// A temporary file that indexes step markers and counts progress as bytes arrive.
-struct LogSink {
+struct LogSink<'p> {
     file: File,
     index: MarkerIndex,
     written: u64,
-    bar: ProgressBar,
+    progress: &'p dyn Progress,
 }
 
-impl Sink for LogSink {
+impl Sink for LogSink<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         Sink::write(&mut self.file, bytes)?;
         self.index.observe(bytes);
         self.written += bytes.len() as u64;
-        self.bar.inc(bytes.len() as u64);
+        self.progress.bytes(bytes.len() as u64, 0);
         Ok(())
     }
 
     fn restart(&mut self) -> io::Result<()> {
         self.file.restart()?;
         self.index = MarkerIndex::new();
-        self.bar.set_position(self.bar.position().saturating_sub(self.written));
+        self.progress.bytes(0, self.written);
         self.written = 0;
         Ok(())
     }
 }
 
-impl LogSink {
-    fn new(bar: &ProgressBar) -> Result<LogSink, GitHubError> {
+impl LogSink<'_> {
+    fn new(progress: &dyn Progress) -> Result<LogSink<'_>, GitHubError> {
         let file = tempfile::tempfile().map_err(GitHubError::TempFile)?;
-        Ok(LogSink { file, index: MarkerIndex::new(), written: 0, bar: bar.clone() })
+        Ok(LogSink { file, index: MarkerIndex::new(), written: 0, progress })
     }
 }
 
-async fn fetch(gh: &GitHub, target: &Target, bar: &ProgressBar) -> Result<Fetched, GitHubError> {
+async fn fetch(gh: &GitHub, target: &Target, progress: &dyn Progress) -> Result<Fetched, GitHubError> {
     let repo = &target.repo;
-    bar.set_message(format!("reading run {} of {repo}", target.run_id));
+    progress.step(&format!("reading run {} of {repo}", target.run_id));
     let run = gh.run(repo, target.run_id, target.attempt).await?;
     let desc = describe(&run, target);
     let jobs = match &target.jobs {
@@ -253,13 +268,9 @@ async fn fetch(gh: &GitHub, target: &Target, bar: &ProgressBar) -> Result<Fetche
     };
     let picked = pick(&run, jobs, &target.jobs, &desc)?;
     let n = picked.len();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg}: {bytes} ({bytes_per_sec})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.set_message(format!("downloading the log{} of {n} job{}", plural(n), plural(n)));
+    progress.downloading(&format!("downloading the log{} of {n} job{}", plural(n), plural(n)));
     let downloads = futures_util::stream::iter(picked.into_iter().map(|job| async move {
-        let mut sink = LogSink::new(bar)?;
+        let mut sink = LogSink::new(progress)?;
         match gh.job_log(repo, &job, &mut sink).await {
             Ok(_) => {
                 sink.file.rewind().map_err(GitHubError::TempFile)?;
@@ -276,10 +287,10 @@ async fn fetch(gh: &GitHub, target: &Target, bar: &ProgressBar) -> Result<Fetche
     let jobs = downloads.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut archive = None;
     if let Some((job, _)) = jobs.iter().find(|(_, g)| matches!(g, Got::FromArchive)) {
-        bar.set_message(format!("downloading the log archive of run {}", target.run_id));
+        progress.downloading(&format!("downloading the log archive of run {}", target.run_id));
         // The latest attempt's archive is `/runs/{id}/logs`; an older one's has its own route.
         let attempt = target.attempt.or(job.run_attempt.filter(|a| Some(*a) != run.run_attempt));
-        let mut sink = LogSink::new(bar)?;
+        let mut sink = LogSink::new(progress)?;
         gh.run_archive(repo, target.run_id, attempt, &mut sink).await?;
         sink.file.rewind().map_err(GitHubError::TempFile)?;
         archive = Some(sink.file);
