@@ -111,6 +111,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
             write_out(&outcome.render())?;
             Ok(exit::OK)
         }
+        Command::Check(args) => {
+            let (text, code) = npm_logdoc::check::command(&args)?;
+            write_out(&text)?;
+            Ok(code)
+        }
         Command::Patterns(PatternsCommand::Facts) => {
             let mut out = String::new();
             for (name, what) in npm_logdoc::facts::FACT_NAMES {
