@@ -47,6 +47,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
             for note in &notes {
                 let _ = writeln!(std::io::stderr().lock(), "npm-logdoc: note: {}", npm_logdoc::redact::shown(note));
             }
+            let ids: Vec<&str> = report.diagnoses.iter().map(|d| d.id.as_str()).collect();
+            if let Some(hint) = std::env::current_dir().ok().and_then(|cwd| npm_logdoc::check::analyze_hint(&ids, &cwd))
+            {
+                let _ = writeln!(std::io::stderr().lock(), "npm-logdoc: note: {hint}");
+            }
             let cx = render::Context { width: config.width, run_url, job_urls };
             write_out(&render::render(&report, config.format, &cx))?;
             if config.why {

@@ -755,7 +755,7 @@ fn check_repository(cx: &mut Ctx, pkg: &Package) {
                     "{} has no `repository.url`: provenance (on with trusted publishing) rejects the publish with E422, expecting \"{expected}\"",
                     pkg.name.as_deref().unwrap_or("package")
                 ),
-                format!("Add `\"repository\": {}`.", value),
+                format!("Add `\"repository\": {{\"type\": \"git\", \"url\": \"git+{expected}.git\"{}}}`.", if pkg.dir.is_empty() { String::new() } else { format!(", \"directory\": \"{}\"", pkg.dir) }),
                 edit,
             );
         }

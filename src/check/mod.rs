@@ -119,12 +119,13 @@ pub fn check(root: &Path) -> CheckReport {
     let repo = discover::discover(root);
     let mut findings = repo.problems.clone();
     findings.extend(checks::run(&repo));
+    // Errors first, then warnings, then notes; by place within each.
     findings.sort_by(|a, b| {
-        (&a.file, a.line, a.column, std::cmp::Reverse(a.severity), &a.id).cmp(&(
+        (std::cmp::Reverse(a.severity), &a.file, a.line, a.column, &a.id).cmp(&(
+            std::cmp::Reverse(b.severity),
             &b.file,
             b.line,
             b.column,
-            std::cmp::Reverse(b.severity),
             &b.id,
         ))
     });
@@ -168,4 +169,28 @@ pub fn command(args: &CheckArgs) -> Result<(String, i32), crate::Error> {
     let after = check(&root);
     out.push_str(&render::render(&after, args.format));
     Ok((out, code(&after)))
+}
+
+/// For `analyze`: when a diagnosed cause has a mechanical fix that `check --fix`
+/// would write in the repository around `cwd`, a sentence saying so.
+pub fn analyze_hint(diagnosed: &[&str], cwd: &Path) -> Option<String> {
+    let root = find_root(cwd);
+    if !root.join(".git").exists() || !root.join(".github").join("workflows").is_dir() {
+        return None;
+    }
+    let report = check(&root);
+    let mut ids: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.edit.is_some() && diagnosed.contains(&f.id.as_str()))
+        .map(|f| f.id.as_str())
+        .collect();
+    ids.dedup();
+    if ids.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "`npm-logdoc check --fix` shows the edit for {} in this repository (`--fix --write` applies it)",
+        ids.join(", ")
+    ))
 }

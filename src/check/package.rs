@@ -107,6 +107,9 @@ impl Package {
                 return self.line_col(s.key);
             }
         }
+        if let Some(s) = self.span(&["name"]) {
+            return self.line_col(s.key);
+        }
         self.text.find('{').map_or((1, 1), |o| self.line_col(o))
     }
 
@@ -171,8 +174,13 @@ fn layout(value: &Value, unit: &str, depth: usize) -> String {
     match value {
         Value::Object(o) if !o.is_empty() => {
             let inner = unit.repeat(depth + 1);
-            let members: Vec<String> = o
-                .iter()
+            // npm's own order for the fields this tool writes; others after them.
+            let rank =
+                |k: &str| ["type", "url", "directory", "access"].iter().position(|x| *x == k).unwrap_or(usize::MAX);
+            let mut entries: Vec<(&String, &Value)> = o.iter().collect();
+            entries.sort_by_key(|(k, _)| rank(k));
+            let members: Vec<String> = entries
+                .into_iter()
                 .map(|(k, v)| format!("{inner}{}: {}", Value::String(k.clone()), layout(v, unit, depth + 1)))
                 .collect();
             format!("{{\n{}\n{}}}", members.join(",\n"), unit.repeat(depth))
