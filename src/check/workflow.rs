@@ -610,7 +610,11 @@ fn scan_script(
         };
         let flags = |f: &str| args.iter().any(|a| *a == f || a.starts_with(&format!("{f}=")));
         let access_public = args.windows(2).any(|p| p[0] == "--access" && p[1] == "public") || flags("--access=public");
+        let dry_run = flags("--dry-run");
         let mut found = |tool: Tool| {
+            if dry_run {
+                return;
+            }
             let mut p = publish(step, tool, &cmd, via.clone());
             p.provenance = flags("--provenance");
             p.access_public = access_public;
