@@ -426,7 +426,8 @@ fn effective_npm_in(job: &JobInfo, p: &Publish, repo: Option<&Repository>) -> Op
     let bundled = node::bundled_npm(&node)?;
     let mut npm = bundled.clone();
     let mut upgrade = None;
-    for (i, s) in job.steps[..p.step].iter().enumerate() {
+    // Upgrade steps before the publish, and an upgrade earlier in the publish step's own script.
+    for (i, s) in job.steps[..=p.step].iter().enumerate() {
         let StepKind::Run { script, .. } = &s.kind else { continue };
         if let Some(spec) = upgrade_spec(script) {
             match node::npm_release(&spec) {

@@ -62,7 +62,10 @@ pub fn discover(root: &Path) -> Repository {
     for path in files {
         let rel = rel(root, &path);
         match WorkflowFile::load(&path, rel.clone()) {
-            Ok(w) => repo.workflows.push(w),
+            Ok(w) => {
+                repo.problems.extend(w.skipped.iter().cloned());
+                repo.workflows.push(w);
+            }
             Err(f) => repo.problems.push(*f),
         }
     }

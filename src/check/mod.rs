@@ -98,10 +98,13 @@ Examples:
 
 Exit status: 0 when nothing is at error level, 1 otherwise.";
 
-/// The repository root for `path`: the nearest folder at or above it holding `.git`,
-/// else `path` itself.
+/// The repository root for `path`: `path` itself when it holds `.github/workflows`,
+/// else the nearest folder at or above it holding `.git`, else `path`.
 pub fn find_root(path: &Path) -> PathBuf {
     let start = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if start.join(".github").join("workflows").is_dir() {
+        return start;
+    }
     let mut dir = start.as_path();
     loop {
         if dir.join(".git").exists() {

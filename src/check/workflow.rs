@@ -30,6 +30,8 @@ pub struct WorkflowFile {
     pub text: String,
     pub doc: yamlpath::Document,
     pub wf: Workflow,
+    /// Steps the workflow model could not read, as notes.
+    pub skipped: Vec<Finding>,
 }
 
 impl std::fmt::Debug for WorkflowFile {
@@ -63,6 +65,33 @@ fn yaml_error(rel: &str, text: &str, what: &str) -> Option<Box<Finding>> {
     }
 }
 
+/// A workflow the typed model rejects as a whole, read step by step: a step in a
+/// newer syntax than the model knows (`uses: $/path`, read as `./path`) or one it
+/// cannot read is replaced by an empty `run:` (so indices stay), and noted.
+fn lenient(text: &str, skipped: &mut Vec<(String, usize, String)>) -> Option<Workflow> {
+    use github_actions_models::workflow::job::Step;
+    let mut value: yaml_serde::Value = yaml_serde::from_str(text).ok()?;
+    let jobs = value.get_mut("jobs")?.as_mapping_mut()?;
+    for (jid, job) in jobs.iter_mut() {
+        let jid = jid.as_str().unwrap_or_default().to_string();
+        let Some(steps) = job.get_mut("steps").and_then(|s| s.as_sequence_mut()) else { continue };
+        for (i, step) in steps.iter_mut().enumerate() {
+            if let Some(uses) = step.get_mut("uses") {
+                if let Some(rest) = uses.as_str().and_then(|u| u.strip_prefix("$/")) {
+                    *uses = yaml_serde::Value::String(format!("./{rest}"));
+                }
+            }
+            if let Err(e) = yaml_serde::from_value::<Step>(step.clone()) {
+                skipped.push((jid.clone(), i, e.to_string()));
+                let mut m = yaml_serde::Mapping::new();
+                m.insert("run".into(), "".into());
+                *step = yaml_serde::Value::Mapping(m);
+            }
+        }
+    }
+    yaml_serde::from_value(value).ok()
+}
+
 impl WorkflowFile {
     pub fn load(path: &Path, rel: String) -> Result<WorkflowFile, Box<Finding>> {
         let text = std::fs::read_to_string(path)
@@ -74,14 +103,34 @@ impl WorkflowFile {
         if let Some(f) = yaml_error(&rel, &text, "workflow") {
             return Err(f);
         }
-        let wf: Workflow = yaml_serde::from_str(&text).map_err(|e| {
-            let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-            Box::new(parse_problem(rel.clone(), line, col, "workflow", e.to_string()))
-        })?;
         let doc = yamlpath::Document::new(text.clone())
             .map_err(|e| Box::new(parse_problem(rel.clone(), 1, 1, "workflow", e.to_string())))?;
+        let mut skipped = Vec::new();
+        let wf: Workflow = match yaml_serde::from_str(&text) {
+            Ok(wf) => wf,
+            Err(e) => lenient(&text, &mut skipped).ok_or_else(|| {
+                let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                Box::new(parse_problem(rel.clone(), line, col, "workflow", e.to_string()))
+            })?,
+        };
         let file_name = rel.rsplit('/').next().unwrap_or(&rel).to_string();
-        Ok(WorkflowFile { rel, file_name, text, doc, wf })
+        let skipped = skipped
+            .into_iter()
+            .map(|(job, i, why)| {
+                let (line, column) = locate_in(&doc, &[key("jobs"), key(&job), key("steps"), Component::Index(i)]);
+                Finding {
+                    id: "check/unreadable-file".into(),
+                    severity: super::Severity::Note,
+                    file: rel.clone(),
+                    line,
+                    column,
+                    message: format!("step {} of job `{job}` is not in a form this tool reads ({why}); it was skipped", i + 1),
+                    fix: "Nothing to do if the workflow runs; the other steps were checked.".into(),
+                    edit: None,
+                }
+            })
+            .collect();
+        Ok(WorkflowFile { rel, file_name, text, doc, wf, skipped })
     }
 
     pub fn locate(&self, route: &[Component<'static>]) -> (usize, usize) {
@@ -183,6 +232,14 @@ impl StepInfo {
                 let mut parts = path.split('/');
                 Some(format!("{}/{}", parts.next()?, parts.next()?).to_ascii_lowercase())
             }
+            StepKind::Run { .. } => None,
+        }
+    }
+
+    /// The path of a `uses:` step before `@`, lowercased (`changesets/action/publish`).
+    pub fn action_path(&self) -> Option<String> {
+        match &self.kind {
+            StepKind::Uses { uses, .. } => Some(uses.split('@').next()?.trim_end_matches('/').to_ascii_lowercase()),
             StepKind::Run { .. } => None,
         }
     }
@@ -507,7 +564,10 @@ pub fn find_publishes(repo: &Repository, job: &JobInfo) -> Vec<Publish> {
             }
             StepKind::Uses { .. } => {
                 let action = s.action().unwrap_or_default();
-                if action == "changesets/action" {
+                if s.action_path().is_some_and(|p| p == "changesets/action/publish") {
+                    // changesets/action v2 splits into select-mode, version, pack and publish.
+                    out.push(publish(i, Tool::Changesets, "changesets/action/publish", vec![]));
+                } else if s.action_path().as_deref() == Some("changesets/action") {
                     if let Some(cmd) = s.with("publish") {
                         let before = out.len();
                         scan_script(repo, "", cmd, i, &mut vec!["changesets/action publish:".to_string()], &mut out, 0);
