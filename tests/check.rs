@@ -234,6 +234,8 @@ fn fix_round_trips() {
         ("wrong-registry-url", "npm-auth/wrong-registry-url", 1),
         ("npmrc-wrong-registry", "npm-auth/wrong-registry-url", 1),
         ("reusable-workflow", "oidc/missing-id-token-permission", 0),
+        ("setup-node-registry-url-missing", "npm-auth/setup-node-registry-url-missing", 0),
+        ("token-in-oidc-job", "oidc/empty-node-auth-token", 2),
     ];
     for (name, id, max_removed) in cases {
         let dir = repo(name);

@@ -319,7 +319,12 @@ fn check_tokens(cx: &mut Ctx, job: &JobInfo, p: &Publish, env: &[EnvSet], intent
                     &r,
                     "the publish passes `NODE_AUTH_TOKEN`, but setup-node has no `registry-url`, so no .npmrc line reads it and npm fails with ENEEDAUTH".into(),
                     "Add `registry-url: 'https://registry.npmjs.org'` to setup-node's `with:`.".into(),
-                    None,
+                    Some(Edit::MergeYaml {
+                        file: s.file.clone(),
+                        at: s.route.clone(),
+                        key: "with".into(),
+                        pairs: vec![("registry-url".into(), format!("https://{NPM_REGISTRY}"))],
+                    }),
                 );
             }
         }

@@ -17,6 +17,9 @@ pub enum Edit {
     /// Add `id-token: write` to the `permissions` of the mapping at `at` (a job, or
     /// `[]` for the workflow), creating the block (with `contents: read`) if absent.
     AddIdToken { file: String, at: RouteBuf },
+    /// Set `key.name: value` pairs in the mapping `key` of the mapping at `at`
+    /// (created if absent).
+    MergeYaml { file: String, at: RouteBuf, key: String, pairs: Vec<(String, String)> },
     /// Remove the YAML key at `route`.
     RemoveYaml { file: String, route: RouteBuf },
     /// Rewrite the first `from` in the scalar at `route` to `to`.
@@ -33,6 +36,7 @@ impl Edit {
     pub fn file(&self) -> &str {
         match self {
             Edit::AddIdToken { file, .. }
+            | Edit::MergeYaml { file, .. }
             | Edit::RemoveYaml { file, .. }
             | Edit::RewriteYaml { file, .. }
             | Edit::JsonInsert { file, .. }
@@ -104,6 +108,11 @@ fn apply(text: &str, file: &str, edit: &Edit) -> Result<String, String> {
                 Patch { route: route(at), operation: Op::MergeInto { key: "permissions".into(), updates } }
             };
             yaml(&doc, patch)
+        }
+        Edit::MergeYaml { at, key, pairs, .. } => {
+            let doc = yamlpath::Document::new(text.to_string()).map_err(|e| e.to_string())?;
+            let updates = pairs.iter().map(|(k, v)| (k.clone(), yaml_serde::Value::String(v.clone()))).collect();
+            yaml(&doc, Patch { route: route(at), operation: Op::MergeInto { key: key.clone(), updates } })
         }
         Edit::RemoveYaml { route: r, .. } => {
             let doc = yamlpath::Document::new(text.to_string()).map_err(|e| e.to_string())?;
