@@ -343,3 +343,28 @@ fn analyze_says_check_fix_writes_the_fix_inside_the_repository() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("check --fix"));
 }
+
+#[test]
+fn online_asks_a_mock_registry_whether_the_package_exists() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let server = rt.block_on(MockServer::start());
+    rt.block_on(
+        Mock::given(method("GET")).and(path("/widget")).respond_with(ResponseTemplate::new(404)).mount(&server),
+    );
+    let dir = repo("clean");
+    let out = run(dir.path(), &["--format", "json", "--online", "--registry", &server.uri()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(findings(&v).contains(&("oidc/first-publish".into(), "error".into())), "{v}");
+    assert_eq!(out.status.code(), Some(1));
+    rt.block_on(server.reset());
+    rt.block_on(
+        Mock::given(method("GET"))
+            .and(path("/widget"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"name": "widget"})))
+            .mount(&server),
+    );
+    let out = run(dir.path(), &["--format", "json", "--online", "--registry", &server.uri()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -70,11 +70,17 @@ struct Intent {
 }
 
 pub fn run(repo: &Repository) -> Vec<Finding> {
+    run_with(repo, &[])
+}
+
+/// The checks; `not_on_registry` names the packages `--online` found missing.
+pub fn run_with(repo: &Repository, not_on_registry: &[String]) -> Vec<Finding> {
     let mut problems = Vec::new();
     let jobs = workflow::jobs(repo, &mut problems);
     let mut cx = Ctx { repo, out: problems };
     let mut any_provenance = false;
     let mut any_publish = false;
+    let mut any_oidc = false;
     let mut access_public = false;
     let mut registries: Vec<String> = Vec::new();
     for job in &jobs {
@@ -106,6 +112,7 @@ pub fn run(repo: &Repository) -> Vec<Finding> {
             }
         }
         if job_oidc {
+            any_oidc = true;
             trusted_publisher_note(&mut cx, job);
         }
     }
@@ -116,6 +123,20 @@ pub fn run(repo: &Repository) -> Vec<Finding> {
             }
             check_access(&mut cx, pkg, access_public);
             check_registry(&mut cx, pkg, &registries);
+            if any_oidc && pkg.name.as_ref().is_some_and(|n| not_on_registry.contains(n)) {
+                cx.json(
+                    "oidc/first-publish",
+                    Severity::Error,
+                    pkg,
+                    &["name"],
+                    format!(
+                        "{} is not on the registry yet, and trusted publishing cannot create a package",
+                        pkg.name.as_deref().unwrap_or("package")
+                    ),
+                    "Publish the first version by hand (`npm publish --access public` with 2FA) or with a granular token, then add the trusted publisher on npmjs.com.".into(),
+                    None,
+                );
+            }
         }
         check_npmrc(&mut cx);
     }

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod discover;
 pub mod fix;
 pub mod node;
+pub mod online;
 pub mod package;
 pub mod render;
 pub mod workflow;
@@ -85,6 +86,13 @@ pub struct CheckArgs {
     /// With `--fix`: apply the edits to the files.
     #[arg(long, requires = "fix")]
     pub write: bool,
+    /// Also ask the registry whether each package exists (trusted publishing
+    /// cannot create one). Off by default: nothing else leaves the machine.
+    #[arg(long)]
+    pub online: bool,
+    /// The registry `--online` asks.
+    #[arg(long, value_name = "URL", default_value = online::DEFAULT_REGISTRY, requires = "online")]
+    pub registry: String,
 }
 
 pub const CHECK_EXAMPLES: &str = "\
@@ -119,9 +127,36 @@ pub fn find_root(path: &Path) -> PathBuf {
 
 /// Runs every check on the repository at `root`.
 pub fn check(root: &Path) -> CheckReport {
+    check_with(root, None)
+}
+
+/// Runs every check; `registry` (with `--online`) is asked which packages exist.
+pub fn check_with(root: &Path, registry: Option<&str>) -> CheckReport {
     let repo = discover::discover(root);
     let mut findings = repo.problems.clone();
-    findings.extend(checks::run(&repo));
+    let missing: Vec<String> = match registry {
+        Some(url) => {
+            let names: Vec<String> = repo.packages.iter().filter_map(|p| p.name.clone()).collect();
+            match online::exists(url, &names) {
+                Ok(found) => found.into_iter().filter(|(_, there)| !there).map(|(n, _)| n).collect(),
+                Err(why) => {
+                    findings.push(Finding {
+                        id: "check/online-failed".into(),
+                        severity: Severity::Warning,
+                        file: "package.json".into(),
+                        line: 1,
+                        column: 1,
+                        message: format!("--online could not ask the registry: {why}"),
+                        fix: "Check the network or --registry, or run without --online.".into(),
+                        edit: None,
+                    });
+                    Vec::new()
+                }
+            }
+        }
+        None => Vec::new(),
+    };
+    findings.extend(checks::run_with(&repo, &missing));
     // Errors first, then warnings, then notes; by place within each.
     findings.sort_by(|a, b| {
         (std::cmp::Reverse(a.severity), &a.file, a.line, a.column, &a.id).cmp(&(
@@ -144,7 +179,8 @@ pub fn command(args: &CheckArgs) -> Result<(String, i32), crate::Error> {
         return Err(crate::Error::Usage(format!("{}: not a folder (give the repository to check)", start.display())));
     }
     let root = find_root(&start);
-    let report = check(&root);
+    let registry = args.online.then_some(args.registry.as_str());
+    let report = check_with(&root, registry);
     let code = |r: &CheckReport| if r.has_errors() { crate::error::exit::FAILURE } else { crate::error::exit::OK };
     if !args.fix {
         return Ok((render::render(&report, args.format), code(&report)));
@@ -169,7 +205,7 @@ pub fn command(args: &CheckArgs) -> Result<(String, i32), crate::Error> {
     }
     fix::write(&root, &changes).map_err(crate::Error::Output)?;
     out.push_str(&format!("npm-logdoc check --fix: wrote {} file(s)\n", changes.len()));
-    let after = check(&root);
+    let after = check_with(&root, registry);
     out.push_str(&render::render(&after, args.format));
     Ok((out, code(&after)))
 }

@@ -124,7 +124,10 @@ impl WorkflowFile {
                     file: rel.clone(),
                     line,
                     column,
-                    message: format!("step {} of job `{job}` is not in a form this tool reads ({why}); it was skipped", i + 1),
+                    message: format!(
+                        "step {} of job `{job}` is not in a form this tool reads ({why}); it was skipped",
+                        i + 1
+                    ),
                     fix: "Nothing to do if the workflow runs; the other steps were checked.".into(),
                     edit: None,
                 }
