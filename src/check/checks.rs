@@ -81,6 +81,7 @@ pub fn run_with(repo: &Repository, not_on_registry: &[String]) -> Vec<Finding> {
     let mut any_provenance = false;
     let mut any_publish = false;
     let mut any_oidc = false;
+    let mut runner_checked: Vec<(usize, String)> = Vec::new();
     let mut access_public = false;
     let mut registries: Vec<String> = Vec::new();
     for job in &jobs {
@@ -107,7 +108,8 @@ pub fn run_with(repo: &Repository, not_on_registry: &[String]) -> Vec<Finding> {
                 check_npm_version(&mut cx, job, p);
                 check_publisher(&mut cx, job, p, &env);
             }
-            if intent.oidc || intent.provenance {
+            if (intent.oidc || intent.provenance) && !runner_checked.contains(&(job.workflow, job.id.clone())) {
+                runner_checked.push((job.workflow, job.id.clone()));
                 check_runner(&mut cx, job, &intent);
             }
         }
@@ -656,16 +658,41 @@ fn check_publisher(cx: &mut Ctx, job: &JobInfo, p: &Publish, _env: &[EnvSet]) {
 
 // ---------------------------------------------------------------- runner
 
-fn github_hosted(label: &str) -> bool {
+/// What a `runs-on` label says about the runner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Runner {
+    GitHubHosted,
+    /// `self-hosted`, or a third-party runner service (which npm counts as self-hosted).
+    SelfHosted,
+    /// A custom label: a larger GitHub-hosted runner or a self-hosted one.
+    Unknown,
+}
+
+/// Label prefixes of third-party runner services.
+const THIRD_PARTY: &[&str] =
+    &["blacksmith", "depot-", "namespace-", "buildjet-", "warp-", "ubicloud", "runs-on", "cirun"];
+
+fn runner(label: &str) -> Runner {
     let l = label.to_ascii_lowercase();
-    l.contains("${{") || ["ubuntu-", "windows-", "macos-"].iter().any(|p| l.starts_with(p))
+    if l.contains("${{") || ["ubuntu-", "windows-", "macos-"].iter().any(|p| l.starts_with(p)) {
+        Runner::GitHubHosted
+    } else if l == "self-hosted" || THIRD_PARTY.iter().any(|p| l.starts_with(p)) {
+        Runner::SelfHosted
+    } else {
+        Runner::Unknown
+    }
 }
 
 fn check_runner(cx: &mut Ctx, job: &JobInfo, intent: &Intent) {
-    let bad: Vec<&String> = job.runs_on.iter().filter(|l| !github_hosted(l)).collect();
-    if bad.is_empty() {
+    let kinds: Vec<(Runner, &String)> = job.runs_on.iter().map(|l| (runner(l), l)).collect();
+    let severity = if kinds.iter().any(|(k, _)| *k == Runner::SelfHosted) {
+        Severity::Error
+    } else if kinds.iter().any(|(k, _)| *k == Runner::Unknown) {
+        Severity::Warning
+    } else {
         return;
-    }
+    };
+    let bad: Vec<&str> = kinds.iter().filter(|(k, _)| *k != Runner::GitHubHosted).map(|(_, l)| l.as_str()).collect();
     let w = &cx.repo.workflows[job.workflow];
     let (id, what) = if intent.oidc {
         ("oidc/self-hosted-runner", "trusted publishing")
@@ -674,17 +701,27 @@ fn check_runner(cx: &mut Ctx, job: &JobInfo, intent: &Intent) {
     };
     let mut r = job.route.clone();
     r.push(key("runs-on"));
-    cx.yaml(
-        id,
-        Severity::Error,
-        &w.rel.clone(),
-        &r,
+    let message = if severity == Severity::Error {
         format!(
             "job `{}` runs on `{}`: {what} works only on GitHub-hosted runners (self-hosted and third-party runners get E422)",
             job.id,
-            bad.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-        ),
-        "Run the publish job on `ubuntu-latest` (build elsewhere and pass the tarball as an artifact if needed).".into(),
+            bad.join(", ")
+        )
+    } else {
+        format!(
+            "job `{}` runs on `{}`, not a standard GitHub-hosted label: if it is a self-hosted or third-party runner, {what} fails with E422",
+            job.id,
+            bad.join(", ")
+        )
+    };
+    cx.yaml(
+        id,
+        severity,
+        &w.rel.clone(),
+        &r,
+        message,
+        "Run the publish job on `ubuntu-latest` (build elsewhere and pass the tarball as an artifact if needed)."
+            .into(),
         None,
     );
 }
@@ -948,5 +985,37 @@ fn check_npmrc(cx: &mut Ctx) {
                 edit: Some(Edit::TextReplace { file: file.clone(), line: i + 1, from: "registry.npmjs.com".into(), to: NPM_REGISTRY.into() }),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upgrade_specs() {
+        assert_eq!(upgrade_spec("npm install -g npm@latest").as_deref(), Some("latest"));
+        assert_eq!(upgrade_spec("sudo npm i --global npm@^11.5.1 && npm -v").as_deref(), Some("^11.5.1"));
+        assert_eq!(upgrade_spec("npm install -g npm").as_deref(), Some("latest"));
+        assert_eq!(upgrade_spec("npm install npm@11"), None);
+    }
+
+    #[test]
+    fn repository_urls() {
+        let want = Some(("octo-org".to_string(), "widget".to_string()));
+        assert_eq!(repo_of_url("git+https://github.com/octo-org/widget.git"), want);
+        assert_eq!(repo_of_url("github:octo-org/widget"), want);
+        assert_eq!(repo_of_url("octo-org/widget"), want);
+        assert_eq!(repo_of_url("git@github.com:octo-org/widget.git"), want);
+        assert_ne!(repo_of_url("https://github.com/Octo-Org/widget"), want);
+    }
+
+    #[test]
+    fn registry_hosts_and_runners() {
+        assert_eq!(host_of("https://user:pw@Registry.npmjs.com:443/x/"), "registry.npmjs.com");
+        assert_eq!(runner("ubuntu-24.04"), Runner::GitHubHosted);
+        assert_eq!(runner("self-hosted"), Runner::SelfHosted);
+        assert_eq!(runner("blacksmith-4vcpu-ubuntu-2404"), Runner::SelfHosted);
+        assert_eq!(runner("big-linux"), Runner::Unknown);
     }
 }
