@@ -757,6 +757,15 @@ fn trusted_publisher_note(cx: &mut Ctx, job: &JobInfo) {
 /// `git@github.com:o/r.git`, `github:o/r`, `o/r`).
 pub fn repo_of_url(url: &str) -> Option<(String, String)> {
     let u = url.trim().trim_start_matches("git+");
+    // A browse URL (`https://github.com/o/r/tree/main/packages/x`) names o/r too.
+    if let Some((scheme, rest)) = u.split_once("://") {
+        if matches!(scheme, "https" | "http") {
+            let mut parts = rest.split(['/', '#', '?']).skip(1).filter(|p| !p.is_empty());
+            if let (Some(o), Some(r)) = (parts.next(), parts.next()) {
+                return Some((o.to_string(), r.trim_end_matches(".git").to_string()));
+            }
+        }
+    }
     let path = if let Some(rest) = u.strip_prefix("github:") {
         rest.to_string()
     } else if let Some((_, repo)) = crate::source::github::parse_remote(u) {
@@ -845,7 +854,10 @@ fn check_repository(cx: &mut Ctx, pkg: &Package) {
                     Some(Edit::JsonReplace { file: pkg.file.clone(), path: path.clone(), value: format!("git+{expected}.git") }),
                 );
             }
+            // A browse URL (`.../tree/main/<dir>`) already says where the package is.
+            let in_url = url.trim_end_matches('/').ends_with(&format!("/{}", pkg.dir));
             if !pkg.dir.is_empty()
+                && !in_url
                 && pkg.json["repository"].get("directory").and_then(|d| d.as_str()) != Some(pkg.dir.as_str())
             {
                 let edit = if pkg.json["repository"].is_object() && pkg.json["repository"].get("directory").is_none() {
@@ -1006,6 +1018,7 @@ mod tests {
         assert_eq!(repo_of_url("git+https://github.com/octo-org/widget.git"), want);
         assert_eq!(repo_of_url("github:octo-org/widget"), want);
         assert_eq!(repo_of_url("octo-org/widget"), want);
+        assert_eq!(repo_of_url("https://github.com/octo-org/widget/tree/main/packages/x"), want);
         assert_eq!(repo_of_url("git@github.com:octo-org/widget.git"), want);
         assert_ne!(repo_of_url("https://github.com/Octo-Org/widget"), want);
     }

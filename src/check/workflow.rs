@@ -651,6 +651,11 @@ fn scan_script(
             }
         }
         let Some(&prog) = w.first() else { continue };
+        // `semantic-release@25.0.1` (npx with a version) is `semantic-release`.
+        let prog = match prog.strip_prefix('@') {
+            Some(scoped) => scoped.split('@').next().unwrap_or(scoped),
+            None => prog.split('@').next().unwrap_or(prog),
+        };
         let prog = prog.rsplit('/').next().unwrap_or(prog);
         let args: Vec<&str> = w[1..].to_vec();
         let positional: Vec<&str> = {
