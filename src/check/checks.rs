@@ -123,7 +123,7 @@ pub fn run_with(repo: &Repository, not_on_registry: &[String]) -> Vec<Finding> {
             if any_provenance {
                 check_repository(&mut cx, pkg);
             }
-            check_access(&mut cx, pkg, access_public);
+            check_access(&mut cx, pkg, access_public, pkg.name.as_ref().is_some_and(|n| not_on_registry.contains(n)));
             check_registry(&mut cx, pkg, &registries);
             if any_oidc && pkg.name.as_ref().is_some_and(|n| not_on_registry.contains(n)) {
                 cx.json(
@@ -887,7 +887,8 @@ fn check_repository(cx: &mut Ctx, pkg: &Package) {
     }
 }
 
-fn check_access(cx: &mut Ctx, pkg: &Package, flag: bool) {
+/// `new`: `--online` found the package missing, so this publish is its first.
+fn check_access(cx: &mut Ctx, pkg: &Package, flag: bool, new: bool) {
     if !pkg.is_scoped() || flag {
         return;
     }
@@ -922,12 +923,17 @@ fn check_access(cx: &mut Ctx, pkg: &Package, flag: bool) {
     };
     cx.json(
         "publish/scoped-needs-public-access",
-        Severity::Warning,
+        if new { Severity::Error } else { Severity::Note },
         pkg,
         &["name"],
         format!(
-            "{} is scoped and nothing sets public access: its first publish is refused with E402 (scoped packages default to restricted)",
-            pkg.name.as_deref().unwrap_or("package")
+            "{} is scoped and nothing sets public access: {} (scoped packages default to restricted)",
+            pkg.name.as_deref().unwrap_or("package"),
+            if new {
+                "it is not on the registry, so this first publish is refused with E402"
+            } else {
+                "if this is its first publish, it is refused with E402"
+            }
         ),
         "Add `\"publishConfig\": {\"access\": \"public\"}` (or `--access public`).".into(),
         Some(edit),

@@ -678,7 +678,8 @@ fn scan_script(
         };
         let flags = |f: &str| args.iter().any(|a| *a == f || a.starts_with(&format!("{f}=")));
         let access_public = args.windows(2).any(|p| p[0] == "--access" && p[1] == "public") || flags("--access=public");
-        let dry_run = flags("--dry-run");
+        // `--dry-run="$DRY_RUN"` may publish: only a literal dry run is not a publish.
+        let dry_run = args.iter().any(|a| *a == "--dry-run" || *a == "--dry-run=true");
         let mut found = |tool: Tool| {
             if dry_run {
                 return;
@@ -742,7 +743,7 @@ fn scan_script(
             ("changeset", Some("publish")) => found(Tool::Changesets),
             ("semantic-release", _) => found(Tool::SemanticRelease),
             ("lerna", Some("publish")) => found(Tool::Lerna),
-            ("nx", Some("release")) if !flags("--skip-publish") && !flags("--dry-run") => found(Tool::Nx),
+            ("nx", Some("release")) if !flags("--skip-publish") => found(Tool::Nx),
             ("bun", Some("publish")) => found(Tool::Bun),
             _ => {}
         }
