@@ -106,7 +106,7 @@ pub fn run_with(repo: &Repository, not_on_registry: &[String]) -> Vec<Finding> {
             check_tokens(&mut cx, job, p, &env, &intent);
             if intent.oidc {
                 check_npm_version(&mut cx, job, p);
-                check_publisher(&mut cx, job, p, &env);
+                check_publisher(&mut cx, job, p);
             }
             if (intent.oidc || intent.provenance) && !runner_checked.contains(&(job.workflow, job.id.clone())) {
                 runner_checked.push((job.workflow, job.id.clone()));
@@ -172,7 +172,7 @@ fn tool_does_oidc(repo: &Repository, job: &JobInfo, p: &Publish) -> bool {
         Tool::YarnClassic | Tool::Bun => false,
         Tool::YarnBerry => manager(repo, "yarn").is_none_or(|v| v >= (4, 10)),
         Tool::Npm | Tool::Changesets | Tool::Nx | Tool::NpmPublishAction | Tool::Pnpm => {
-            effective_npm(job, p).is_none_or(|n| node::npm_reaches_oidc(&n.npm))
+            effective_npm_in(job, p, Some(repo)).is_none_or(|n| node::npm_reaches_oidc(&n.npm))
         }
         Tool::SemanticRelease | Tool::Lerna => true,
     }
@@ -280,14 +280,11 @@ fn setup_node(job: &JobInfo, before: usize) -> Option<&StepInfo> {
     job.steps[..before].iter().rev().find(|s| s.action().as_deref() == Some("actions/setup-node"))
 }
 
-fn remove_env_edit(job: &JobInfo, e: &EnvSet, all_env: &[EnvSet]) -> Edit {
-    // Remove the whole `env:` when this key is its only member.
+/// Removes `e`'s key, or the whole `env:` when it is the only member (`all_env`
+/// holds every env var set at the levels in force).
+fn remove_env_edit(e: &EnvSet, all_env: &[EnvSet]) -> Edit {
     let parent: RouteBuf = e.route[..e.route.len() - 1].to_vec();
-    let siblings = all_env
-        .iter()
-        .filter(|o| o.file == e.file && o.route[..o.route.len() - 1] == parent[..])
-        .count()
-        .max(job.steps.iter().flat_map(|s| &s.env).filter(|o| o.route[..o.route.len() - 1] == parent[..]).count());
+    let siblings = all_env.iter().filter(|o| o.file == e.file && o.route[..o.route.len() - 1] == parent[..]).count();
     let route = if siblings <= 1 { parent } else { e.route.clone() };
     Edit::RemoveYaml { file: e.file.clone(), route }
 }
@@ -309,10 +306,10 @@ fn check_tokens(cx: &mut Ctx, job: &JobInfo, p: &Publish, env: &[EnvSet], intent
                 &e.route,
                 "`NODE_AUTH_TOKEN` is set to an empty string: npm uses the empty token instead of falling back to OIDC, and fails with ENEEDAUTH".into(),
                 "Remove `NODE_AUTH_TOKEN` from this step (unset, not empty).".into(),
-                Some(remove_env_edit(job, e, &all_env)),
+                Some(remove_env_edit(e, &all_env)),
             ),
             EnvVal::Secret(v) if job.id_token && npm_like => {
-                let oidc_ok = effective_npm(job, p).is_some_and(|n| node::npm_reaches_oidc(&n.npm));
+                let oidc_ok = effective_npm_in(job, p, Some(cx.repo)).is_some_and(|n| node::npm_reaches_oidc(&n.npm));
                 cx.yaml(
                     "oidc/empty-node-auth-token",
                     Severity::Warning,
@@ -322,7 +319,7 @@ fn check_tokens(cx: &mut Ctx, job: &JobInfo, p: &Publish, env: &[EnvSet], intent
                         "`NODE_AUTH_TOKEN: {v}` is wired into a job that uses trusted publishing: when the OIDC exchange fails, npm silently publishes with this token (or fails on a stale one)"
                     ),
                     "Remove `NODE_AUTH_TOKEN` once the trusted publisher is configured on npmjs.com, so a misconfiguration fails loudly.".into(),
-                    oidc_ok.then(|| remove_env_edit(job, e, &all_env)),
+                    oidc_ok.then(|| remove_env_edit(e, &all_env)),
                 );
             }
             _ => {}
@@ -353,8 +350,7 @@ fn check_tokens(cx: &mut Ctx, job: &JobInfo, p: &Publish, env: &[EnvSet], intent
         }
     }
     // A token written to ~/.npmrc, which npm ignores once setup-node set NPM_CONFIG_USERCONFIG.
-    if let Some(s) = setup_node(job, p.step).filter(|s| s.with("registry-url").is_some()) {
-        let _ = s;
+    if setup_node(job, p.step).is_some_and(|s| s.with("registry-url").is_some()) {
         for st in &job.steps[..=p.step] {
             if let StepKind::Run { script, .. } = &st.kind {
                 if (script.contains("~/.npmrc") || script.contains("$HOME/.npmrc") || script.contains("${HOME}/.npmrc"))
@@ -429,13 +425,13 @@ fn upgrade_spec(script: &str) -> Option<String> {
     None
 }
 
-fn node_version_of(job: &JobInfo, setup: &StepInfo, repo: Option<&Repository>) -> Option<nodejs_semver::Version> {
+/// The Node setup-node installs: `node-version`, or the file `node-version-file` names.
+fn node_version_of(setup: &StepInfo, repo: Option<&Repository>) -> Option<nodejs_semver::Version> {
     if let Some(v) = setup.with("node-version") {
         return node::resolve_node(v);
     }
     let file = setup.with("node-version-file")?;
     let text = repo?.read(file)?;
-    let _ = job;
     if file.ends_with("package.json") {
         let json: serde_json::Value = serde_json::from_str(&text).ok()?;
         let v = json.pointer("/volta/node").or_else(|| json.pointer("/engines/node"))?.as_str()?;
@@ -444,13 +440,9 @@ fn node_version_of(job: &JobInfo, setup: &StepInfo, repo: Option<&Repository>) -
     node::resolve_node(text.lines().next()?.trim())
 }
 
-fn effective_npm(job: &JobInfo, p: &Publish) -> Option<NpmAt> {
-    effective_npm_in(job, p, None)
-}
-
 fn effective_npm_in(job: &JobInfo, p: &Publish, repo: Option<&Repository>) -> Option<NpmAt> {
     let setup = setup_node(job, p.step)?;
-    let node = node_version_of(job, setup, repo)?;
+    let node = node_version_of(setup, repo)?;
     let bundled = node::bundled_npm(&node)?;
     let mut npm = bundled.clone();
     let mut upgrade = None;
@@ -552,7 +544,7 @@ fn check_npm_version(cx: &mut Ctx, job: &JobInfo, p: &Publish) {
 
 // ---------------------------------------------------------------- publishers
 
-fn check_publisher(cx: &mut Ctx, job: &JobInfo, p: &Publish, _env: &[EnvSet]) {
+fn check_publisher(cx: &mut Ctx, job: &JobInfo, p: &Publish) {
     let step = &job.steps[p.step];
     let mut r = step.route.clone();
     r.push(key(if matches!(step.kind, StepKind::Run { .. }) { "run" } else { "uses" }));
