@@ -236,6 +236,7 @@ fn fix_round_trips() {
         ("reusable-workflow", "oidc/missing-id-token-permission", 0),
         ("setup-node-registry-url-missing", "npm-auth/setup-node-registry-url-missing", 0),
         ("token-in-oidc-job", "oidc/empty-node-auth-token", 2),
+        ("several-causes", "oidc/empty-node-auth-token", 3),
     ];
     for (name, id, max_removed) in cases {
         let dir = repo(name);
@@ -248,9 +249,10 @@ fn fix_round_trips() {
         // Apply, then check again.
         let out = run(dir.path(), &["--fix", "--write"]);
         assert!(out.status.code().is_some(), "{name}");
-        let (v, _) = json(dir.path());
+        let (v, code) = json(dir.path());
         let left: Vec<_> = findings(&v).into_iter().filter(|(i, _)| i == id).collect();
         assert!(left.is_empty(), "{name}: {id} still there after --fix --write: {v}\n{diff}");
+        assert_eq!(code, Some(0), "{name}: not clean after --fix --write: {v}");
         let after = snapshot(dir.path());
         for ((path, old), (_, new)) in before.iter().zip(&after) {
             let removed = removed_lines(old, new);

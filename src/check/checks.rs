@@ -100,7 +100,9 @@ pub fn run_with(repo: &Repository, not_on_registry: &[String]) -> Vec<Finding> {
             if let Some(url) = setup_node(job, p.step).and_then(|s| s.with("registry-url")) {
                 registries.push(url.to_string());
             }
-            any_provenance |= intent.provenance || (intent.oidc && tool_does_oidc(repo, job, p));
+            // Trusted publishing brings provenance once it works, so the repository
+            // must be right even while another finding still blocks the exchange.
+            any_provenance |= intent.provenance || (intent.oidc && !matches!(p.tool, Tool::YarnClassic | Tool::Bun));
             job_oidc |= intent.oidc;
             check_id_token(&mut cx, job, p, &intent);
             check_tokens(&mut cx, job, p, &env, &intent);
@@ -163,19 +165,6 @@ fn intent(repo: &Repository, job: &JobInfo, p: &Publish, env: &[EnvSet]) -> Inte
             .any(|k| k.json.pointer("/publishConfig/provenance").and_then(|v| v.as_bool()) == Some(true))
         || repo.npmrc.as_ref().is_some_and(|(_, t)| npmrc_value(t, "provenance").is_some_and(|(_, v)| v == "true"));
     Intent { oidc: job.id_token || !secret, provenance }
-}
-
-/// Whether the tool, as configured, does the OIDC exchange itself (so provenance
-/// follows from trusted publishing).
-fn tool_does_oidc(repo: &Repository, job: &JobInfo, p: &Publish) -> bool {
-    match p.tool {
-        Tool::YarnClassic | Tool::Bun => false,
-        Tool::YarnBerry => manager(repo, "yarn").is_none_or(|v| v >= (4, 10)),
-        Tool::Npm | Tool::Changesets | Tool::Nx | Tool::NpmPublishAction | Tool::Pnpm => {
-            effective_npm_in(job, p, Some(repo)).is_none_or(|n| node::npm_reaches_oidc(&n.npm))
-        }
-        Tool::SemanticRelease | Tool::Lerna => true,
-    }
 }
 
 /// `packageManager: "<name>@<version>"`, as (major, minor).
