@@ -101,6 +101,8 @@ fn apply(text: &str, file: &str, edit: &Edit) -> Result<String, String> {
                     route: route(&perms),
                     operation: Op::Add { key: "id-token".into(), value: yaml_serde::Value::String("write".into()) },
                 }
+            } else if let Some(out) = permissions_before_body(text, &doc, at) {
+                return Ok(out);
             } else {
                 let mut updates = indexmap::IndexMap::new();
                 updates.insert("contents".to_string(), yaml_serde::Value::String("read".into()));
@@ -155,6 +157,43 @@ fn apply(text: &str, file: &str, edit: &Edit) -> Result<String, String> {
             if done { Ok(out) } else { Err(format!("line {line} no longer holds `{from}`")) }
         }
     }
+}
+
+/// A new `permissions:` block written on the lines before the job's `steps:` (or
+/// `uses:`), or before the workflow's `jobs:`, where people put it, in the file's
+/// own indentation. `None` when that key does not start its line (flow style).
+fn permissions_before_body(text: &str, doc: &yamlpath::Document, at: &RouteBuf) -> Option<String> {
+    let anchors: &[&str] = if at.is_empty() { &["jobs"] } else { &["steps", "uses", "runs-on"] };
+    let (start, _) = anchors.iter().find_map(|a| {
+        let mut r = at.clone();
+        r.push(Component::Key((*a).into()));
+        let f = doc.query_key_only(&route(&r)).ok()?;
+        Some(f.location.byte_span)
+    })?;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..start];
+    if !indent.chars().all(|c| c == ' ') {
+        return None;
+    }
+    let unit = if at.is_empty() {
+        // The indentation of the first job key.
+        let jobs = doc.query_pretty(&route(&vec![Component::Key("jobs".into())])).ok()?;
+        let inner = &text[jobs.location.byte_span.0..];
+        let first = inner.lines().skip(1).find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+        " ".repeat(first.len() - first.trim_start().len()).max("  ".to_string())
+    } else {
+        let job = doc.query_key_only(&route(at)).ok()?;
+        let job_col = job.location.point_span.0.1;
+        " ".repeat(indent.len().saturating_sub(job_col).max(2))
+    };
+    let block = format!("{indent}permissions:\n{indent}{unit}contents: read\n{indent}{unit}id-token: write\n");
+    let mut out = String::with_capacity(text.len() + block.len());
+    out.push_str(&text[..line_start]);
+    out.push_str(&block);
+    out.push_str(&text[line_start..]);
+    // Only if it still parses as the same kind of document.
+    yaml_serde::from_str::<yaml_serde::Value>(&out).ok()?;
+    Some(out)
 }
 
 fn yaml(doc: &yamlpath::Document, patch: Patch) -> Result<String, String> {
