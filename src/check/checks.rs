@@ -715,6 +715,11 @@ fn trusted_publisher_note(cx: &mut Ctx, job: &JobInfo) {
     let (owner, name) =
         cx.repo.origin.as_ref().map_or(("OWNER".into(), "REPO".into()), |(_, r)| (r.owner.clone(), r.name.clone()));
     let env = job.environment.clone().unwrap_or_else(|| "(none)".into());
+    let workflow = if job.external_caller {
+        format!("(the file name of the workflow that calls {})", pw.file_name)
+    } else {
+        pw.file_name.clone()
+    };
     let pkgs: Vec<String> = cx.repo.packages.iter().filter_map(|p| p.name.clone()).collect();
     cx.yaml(
         "oidc/trusted-publisher-mismatch",
@@ -725,7 +730,7 @@ fn trusted_publisher_note(cx: &mut Ctx, job: &JobInfo) {
             "trusted publisher for job `{}`{}: owner `{owner}`, repository `{name}`, workflow `{}`, environment `{env}`",
             job.id,
             if pkgs.is_empty() { String::new() } else { format!(" ({})", pkgs.join(", ")) },
-            pw.file_name
+            workflow
         ),
         "Enter exactly these on npmjs.com > package > Settings > Trusted publisher (GitHub Actions); names are case-sensitive, the workflow is the file name only, and a called workflow is named by its caller.".into(),
         None,

@@ -316,6 +316,8 @@ pub struct JobInfo {
     pub id_token_fix_at: Option<(String, RouteBuf)>,
     /// The reusable-workflow caller: (workflow index, job id).
     pub caller: Option<(usize, String)>,
+    /// A reusable workflow called from outside this repository (no local caller).
+    pub external_caller: bool,
     pub runs_on: Vec<String>,
     pub environment: Option<String>,
     pub steps: Vec<StepInfo>,
@@ -514,7 +516,10 @@ pub fn jobs(repo: &Repository, problems: &mut Vec<Finding>) -> Vec<JobInfo> {
                         } else {
                             Some((w.rel.clone(), Vec::new()))
                         };
-                        (own.unwrap_or(false), fix)
+                        // A reusable workflow no local workflow calls gets what its
+                        // (unknown) caller grants unless it says otherwise itself.
+                        let external = w.on_workflow_call();
+                        (own.unwrap_or(external), fix)
                     }
                 };
                 let runs_on = match &j.runs_on {
@@ -542,6 +547,7 @@ pub fn jobs(repo: &Repository, problems: &mut Vec<Finding>) -> Vec<JobInfo> {
                     id_token: tok,
                     id_token_fix_at: fix_at,
                     caller: caller.as_ref().map(|(w, j, _)| (*w, j.clone())),
+                    external_caller: caller.is_none() && w.on_workflow_call(),
                     runs_on,
                     environment,
                     steps,
