@@ -769,6 +769,20 @@ mod tests {
     }
 
     #[test]
+    fn newer_step_syntax_is_read_leniently() {
+        let w = WorkflowFile::parse(
+            "w.yml".into(),
+            "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: $/.github/actions/setup\n      - parallel:\n          - run: a\n      - run: npm publish\n".into(),
+        )
+        .unwrap();
+        let Job::NormalJob(j) = &w.wf.jobs["a"] else { panic!() };
+        assert_eq!(j.steps.len(), 3);
+        assert!(matches!(&j.steps[0].body, StepBody::Uses { uses: Uses::Local(_), .. }));
+        assert_eq!(w.skipped.len(), 1);
+        assert_eq!(w.skipped[0].line, 7);
+    }
+
+    #[test]
     fn id_token_levels() {
         let w = WorkflowFile::parse(
             "w.yml".into(),
