@@ -72,6 +72,10 @@ pub enum Command {
     /// pull requests, else its commit, or a tracking issue (`--issue`).
     #[command(after_help = COMMENT_EXAMPLES)]
     Comment(CommentArgs),
+    /// Read the repository (workflows, package.json, .npmrc) and name the publish
+    /// failures that are coming; `--fix` writes the mechanical fixes.
+    #[command(after_help = crate::check::CHECK_EXAMPLES)]
+    Check(crate::check::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@
 
 pub mod anatomy;
 pub mod bot;
+pub mod check;
 pub mod cli;
 pub mod diagnose;
 pub mod error;

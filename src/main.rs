@@ -63,6 +63,8 @@ enum Failure {
     Output(#[source] std::io::Error),
     #[error(transparent)]
     Bot(Box<BotError>),
+    #[error(transparent)]
+    Check(#[from] npm_logdoc::check::CheckError),
 }
 
 impl From<BotError> for Failure {
@@ -109,6 +111,8 @@ fn exit_code(failure: &Failure) -> u8 {
         Failure::Analysis(e) => analysis(e),
         Failure::Patterns(_) | Failure::Examples(_) => exit::PATTERNS,
         Failure::Output(_) => exit::FAILURE,
+        Failure::Check(npm_logdoc::check::CheckError::NotAFolder(_)) => exit::USAGE,
+        Failure::Check(npm_logdoc::check::CheckError::Write(_)) => exit::FAILURE,
         Failure::Bot(e) => match e.as_ref() {
             BotError::Forbidden { .. } => exit::FORBIDDEN,
             BotError::IssuesDisabled { .. } => exit::GITHUB,
@@ -153,6 +157,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             };
             for note in &notes {
                 let _ = writeln!(std::io::stderr().lock(), "npm-logdoc: note: {}", npm_logdoc::redact::shown(note));
+            }
+            let ids: Vec<&str> = report.diagnoses.iter().map(|d| d.id.as_str()).collect();
+            if let Some(hint) = std::env::current_dir().ok().and_then(|cwd| npm_logdoc::check::analyze_hint(&ids, &cwd))
+            {
+                let _ = writeln!(std::io::stderr().lock(), "npm-logdoc: note: {hint}");
             }
             let cx = render::Context { width: config.width, run_url, job_urls };
             write_out(&render::render(&report, config.format, &cx))?;
@@ -217,6 +226,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let outcome = npm_logdoc::bot::comment(&config.bot, &rules, &ArchiveLimits::default())?;
             write_out(&outcome.render())?;
             Ok(exit::OK)
+        }
+        Command::Check(args) => {
+            let (text, failed) = npm_logdoc::check::command(&args)?;
+            write_out(&text)?;
+            Ok(if failed { exit::FAILURE } else { exit::OK })
         }
         Command::Patterns(PatternsCommand::Facts) => {
             let mut out = String::new();
