@@ -60,6 +60,9 @@ pub enum Command {
     /// pull requests, else its commit, or a tracking issue (`--issue`).
     #[command(after_help = crate::bot::COMMENT_EXAMPLES)]
     Comment(crate::bot::CommentArgs),
+    /// `completions` and `man` (src/docs.rs).
+    #[command(flatten)]
+    Docs(crate::docs::DocsCommand),
 }
 
 #[derive(Debug, Subcommand)]

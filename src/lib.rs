@@ -11,6 +11,7 @@ pub mod anatomy;
 pub mod bot;
 pub mod cli;
 pub mod diagnose;
+pub mod docs;
 pub mod error;
 pub mod facts;
 pub mod matcher;
