@@ -37,7 +37,7 @@ sha256() {
 action_path="${ACTION_PATH:?set ACTION_PATH to the checkout of the action}"
 
 crate_version() {
-  sed -n '/^\[package\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p}' "$action_path/Cargo.toml" 2>/dev/null | head -n1
+  sed -n '/^\[package\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p;}' "$action_path/Cargo.toml" 2>/dev/null | head -n1
 }
 
 # The Rust target of this runner's release archive.

@@ -51,7 +51,7 @@ if [ -z "$repository" ]; then
   esac
 fi
 
-version="$(sed -n '/^\[package\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p}' "$root/Cargo.toml" | head -n1)"
+version="$(sed -n '/^\[package\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p;}' "$root/Cargo.toml" | head -n1)"
 [ -n "$version" ] || { echo "pack.sh: no version in Cargo.toml's [package]" >&2; exit 1; }
 
 if [ ${#binaries[@]} -eq 0 ]; then
@@ -89,9 +89,9 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 args=(--out "$stage")
 [ -z "$repository" ] || args+=(--repository "$repository")
-mapfile -t dirs < <(node "$root/npm/generate.cjs" "${args[@]}" "${pairs[@]}")
-for dir in "${dirs[@]}"; do
+dirs="$(node "$root/npm/generate.cjs" "${args[@]}" "${pairs[@]}")"
+while IFS= read -r dir; do
   # No lifecycle script exists to run; --ignore-scripts keeps it that way.
   name="$(cd "$out" && npm pack "$dir" --ignore-scripts --silent --pack-destination "$out" | tail -n1)"
   echo "$out/$name"
-done
+done <<<"$dirs"
