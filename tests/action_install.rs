@@ -2,7 +2,8 @@
 //! local server: a verified archive is installed and put on PATH, a checksum
 //! mismatch or a missing checksum is refused, only a missing asset falls back to
 //! `cargo install --locked` (a stand-in cargo records how it was called), and a
-//! binary restored by the cache is kept without a download.
+//! binary restored by the cache is kept without a download. The archives the
+//! release workflow makes (`.github/scripts/archives.sh`) install through it.
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::process::{Command, Output};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+const BIN: &str = env!("CARGO_BIN_EXE_npm-logdoc");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const TARGET: &str = "x86_64-unknown-linux-gnu";
@@ -244,4 +246,36 @@ fn version_source_builds_the_action_checkout() {
     assert!(outputs.contains("cache-key=npm-logdoc-source-"), "{outputs}");
     assert!(runner.cargo_calls().starts_with("install --locked"), "{}", runner.cargo_calls());
     assert_eq!(runner.requests(), 0);
+}
+
+#[test]
+fn the_release_workflows_archive_installs_through_the_action() {
+    let runner = Runner::new();
+    let bins = runner.dir().join("bins");
+    let built = bins.join(format!("bin-{TARGET}"));
+    std::fs::create_dir_all(&built).unwrap();
+    std::fs::copy(BIN, built.join("npm-logdoc")).unwrap();
+    let dist = runner.dir().join("dist");
+    let made = Command::new("bash")
+        .arg(Path::new(ROOT).join(".github/scripts/archives.sh"))
+        .args([&bins, &dist, &built.join("npm-logdoc")])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "archives.sh: {}", text(&made.stderr));
+    assert_eq!(text(&made.stdout).trim(), dist.join(asset()).display().to_string());
+    let tag = format!("v{VERSION}");
+    for name in [asset(), format!("{}.sha256", asset())] {
+        runner.serve(&format!("/download/{tag}/{name}"), std::fs::read(dist.join(&name)).unwrap());
+    }
+    let (out, _) = runner.install("");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), format!("npm-logdoc {VERSION}"));
+    assert_eq!(runner.cargo_calls(), "");
+
+    // The archive also carries the completions and the man pages.
+    let listed = Command::new("tar").arg("-tzf").arg(dist.join(asset())).output().unwrap();
+    let listed = text(&listed.stdout);
+    for file in ["README.md", "completions/npm-logdoc.bash", "completions/_npm-logdoc", "man/npm-logdoc.1"] {
+        assert!(listed.contains(&format!("npm-logdoc-{TARGET}/{file}")), "the archive lacks {file}:\n{listed}");
+    }
 }

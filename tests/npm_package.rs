@@ -27,16 +27,19 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// `npm`/`npx` with every registry access made impossible: offline, a registry
-/// on a closed port, a cache of the test's own.
+/// on a closed port, a cache of the test's own, and no user `.npmrc` (whose
+/// `omit=optional` would change what is installed).
 fn npm_tool(tool: &str, dir: &Path, cache: &Path) -> Command {
     let mut cmd = Command::new(tool);
     cmd.current_dir(dir)
+        .env("npm_config_userconfig", cache.join("no-user-npmrc"))
         .env("npm_config_offline", "true")
         .env("npm_config_registry", "http://127.0.0.1:9/")
         .env("npm_config_cache", cache)
         .env("npm_config_audit", "false")
         .env("npm_config_fund", "false")
         .env("npm_config_update_notifier", "false")
+        .env_remove("npm_config_omit")
         .env_remove("NPM_LOGDOC_BINARY");
     cmd
 }
