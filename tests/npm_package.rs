@@ -169,6 +169,18 @@ fn without_the_platform_package_the_launcher_says_what_to_run() {
     let out = run(npm_tool("npx", &dir, &cache).env("NPM_LOGDOC_BINARY", BIN).args(["npm-logdoc", "--version"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim(), format!("npm-logdoc {VERSION}"));
+
+    // The launcher leaves with the binary's exit code, and dies of its signal.
+    let launcher_js = dir.join("node_modules/npm-logdoc/bin/npm-logdoc.js");
+    let via_sh = |script: &str| {
+        run(npm_tool("node", &dir, &cache).env("NPM_LOGDOC_BINARY", "/bin/sh").arg(&launcher_js).args(["-c", script]))
+    };
+    assert_eq!(via_sh("exit 7").status.code(), Some(7));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(via_sh("kill -TERM $$").status.signal(), Some(15), "SIGTERM was not passed on");
+    }
 }
 
 /// Every target of npm/platforms.json is built by the release workflow.
