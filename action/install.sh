@@ -95,6 +95,10 @@ plan() {
     v*) tag="$requested" ;;
     *) tag="v$requested" ;;
   esac
+  # The tag goes into a URL and a folder name: a version, nothing else.
+  if [ "$mode" = release ] && [ "$tag" != latest ] && ! printf '%s' "$tag" | grep -Eq '^v[0-9]+(\.[0-9]+)*([-+][0-9A-Za-z.-]+)?$'; then
+    fail "version \`$requested\` is not a release version (0.2.0, v0.2.0), \`latest\` or \`source\`"
+  fi
   if [ "$mode" = release ] && { [ "$target" = unknown ] || [ -z "$(repository)" ]; }; then
     say "no release binary for this runner (${RUNNER_OS:-?} ${RUNNER_ARCH:-?}) or no repository to fetch it from: building from source"
     mode=source

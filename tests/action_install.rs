@@ -279,3 +279,14 @@ fn the_release_workflows_archive_installs_through_the_action() {
         assert!(listed.contains(&format!("npm-logdoc-{TARGET}/{file}")), "the archive lacks {file}:\n{listed}");
     }
 }
+
+#[test]
+fn a_version_that_is_not_one_is_refused() {
+    let runner = Runner::new();
+    for bad in ["../../etc", "v1.0/../../x", "main"] {
+        let out = runner.script("plan", bad);
+        assert_eq!(out.status.code(), Some(1), "{bad}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("is not a release version"), "{bad}: {}", text(&out.stdout));
+    }
+    assert_eq!(runner.requests(), 0);
+}
