@@ -56,7 +56,10 @@ version="$(sed -n '/^\[package\]/,/^\[/{s/^version *= *"\([^"]*\)".*/\1/p;}' "$r
 
 if [ ${#binaries[@]} -eq 0 ]; then
   echo "pack.sh: building the release binary (cargo build --release --locked)" >&2
-  (cd "$root" && cargo build --release --locked --bin npm-logdoc >&2)
+  # As the release workflow builds it: no debug info (the profile keeps line
+  # tables for local profiling; they would quadruple the download).
+  (cd "$root" && CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=debuginfo \
+    cargo build --release --locked --bin npm-logdoc >&2)
   exe=""
   case "$(host_target)" in *windows*) exe=".exe" ;; esac
   binaries=("${CARGO_TARGET_DIR:-$root/target}/release/npm-logdoc$exe")
