@@ -76,6 +76,9 @@ pub enum Command {
     /// failures that are coming; `--fix` writes the mechanical fixes.
     #[command(after_help = crate::check::CHECK_EXAMPLES)]
     Check(crate::check::CheckArgs),
+    /// `completions` and `man` (src/docs.rs).
+    #[command(flatten)]
+    Docs(crate::docs::DocsCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,6 +12,7 @@ pub mod bot;
 pub mod check;
 pub mod cli;
 pub mod diagnose;
+pub mod docs;
 pub mod error;
 pub mod examples;
 pub mod facts;

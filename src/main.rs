@@ -232,6 +232,15 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             write_out(&text)?;
             Ok(if failed { exit::FAILURE } else { exit::OK })
         }
+        Command::Docs(command) => {
+            match npm_logdoc::docs::run(&command).map_err(Failure::Output)? {
+                npm_logdoc::docs::Output::Text(text) => write_out(&text)?,
+                npm_logdoc::docs::Output::Written(paths) => {
+                    write_out(&paths.iter().map(|p| format!("{}\n", p.display())).collect::<String>())?;
+                }
+            }
+            Ok(exit::OK)
+        }
         Command::Patterns(PatternsCommand::Facts) => {
             let mut out = String::new();
             for (name, what) in npm_logdoc::facts::FACT_NAMES {
