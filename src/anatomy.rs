@@ -1297,8 +1297,18 @@ mod tests {
         );
         assert_eq!(
             join(&["npm error 422 Unsupported GitHub Actions", "runner environment"], true),
+            "runner environment",
+            "a registry body's line breaks: bare stamped lines carry on npm's status record"
+        );
+        assert_eq!(
+            join(&["npm error 404 Not Found - PUT https://r.example/x - Not found.", "Deploying docs"], true),
             "",
-            "a runner-stamped line is whole, even after npm's"
+            "until the record ends a sentence"
+        );
+        assert_eq!(
+            join(&["npm error code E404", "runner environment"], true),
+            "",
+            "only a status record carries on; other stamped lines are whole"
         );
         assert_eq!(join(&["#12 45.1 npm error 404 a", "#12 45.2 npm error 404 b"], true), "b");
         assert_eq!(join(&["npm error 404 a.", "    at foo (x.js:1:1)"], false), "");

@@ -1,12 +1,11 @@
 //! Shell completions and man pages, generated from the command line's own
 //! definition (clap_complete, clap_mangen), so they never drift from `--help`.
+//! The command line is passed in (`Cli::command()`): this module sits below `cli`.
 
 use std::path::{Path, PathBuf};
 
-use clap::{CommandFactory, Subcommand};
+use clap::{Command, Subcommand};
 use clap_complete::Shell;
-
-use crate::cli::Cli;
 
 /// `completions` and `man`, flattened into the top-level commands.
 #[derive(Debug, Subcommand)]
@@ -41,35 +40,35 @@ pub enum Output {
     Written(Vec<PathBuf>),
 }
 
-/// Runs `completions` or `man`.
-pub fn run(command: &DocsCommand) -> Result<Output, std::io::Error> {
+/// Runs `completions` or `man` for the command line `cli`.
+pub fn run(command: &DocsCommand, cli: Command) -> Result<Output, std::io::Error> {
     match command {
-        DocsCommand::Completions { shell } => Ok(Output::Text(completions(*shell))),
-        DocsCommand::Man { dir: None } => Ok(Output::Text(man_page())),
-        DocsCommand::Man { dir: Some(dir) } => man_pages(dir).map(Output::Written),
+        DocsCommand::Completions { shell } => Ok(Output::Text(completions(*shell, cli))),
+        DocsCommand::Man { dir: None } => Ok(Output::Text(man_page(cli))),
+        DocsCommand::Man { dir: Some(dir) } => man_pages(dir, cli).map(Output::Written),
     }
 }
 
 /// The completion script for `shell`.
-pub fn completions(shell: Shell) -> String {
+pub fn completions(shell: Shell, mut cli: Command) -> String {
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "npm-logdoc", &mut buf);
+    clap_complete::generate(shell, &mut cli, "npm-logdoc", &mut buf);
     String::from_utf8(buf).expect("clap_complete writes UTF-8")
 }
 
 /// The top-level man page, `npm-logdoc(1)`.
-pub fn man_page() -> String {
+pub fn man_page(cli: Command) -> String {
     let mut buf = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut buf).expect("rendering into memory cannot fail");
+    clap_mangen::Man::new(cli).render(&mut buf).expect("rendering into memory cannot fail");
     String::from_utf8(buf).expect("clap_mangen writes UTF-8")
 }
 
 /// Writes `npm-logdoc.1` and one page per subcommand into `dir` (created if
 /// missing); returns the paths written, top-level page first.
-pub fn man_pages(dir: &Path) -> Result<Vec<PathBuf>, std::io::Error> {
+pub fn man_pages(dir: &Path, cli: Command) -> Result<Vec<PathBuf>, std::io::Error> {
     let failed = |e: std::io::Error, path: &Path| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     std::fs::create_dir_all(dir).map_err(|e| failed(e, dir))?;
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = cli.disable_help_subcommand(true);
     cmd.build();
     let mut written = Vec::new();
     let mut stack = vec![cmd];

@@ -233,7 +233,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(if failed { exit::FAILURE } else { exit::OK })
         }
         Command::Docs(command) => {
-            match npm_logdoc::docs::run(&command).map_err(Failure::Output)? {
+            match npm_logdoc::docs::run(&command, <Cli as clap::CommandFactory>::command()).map_err(Failure::Output)? {
                 npm_logdoc::docs::Output::Text(text) => write_out(&text)?,
                 npm_logdoc::docs::Output::Written(paths) => {
                     write_out(&paths.iter().map(|p| format!("{}\n", p.display())).collect::<String>())?;

@@ -74,6 +74,9 @@ fn help_of_every_command() {
         &["patterns", "check", "--help"],
         &["patterns", "facts", "--help"],
         &["comment", "--help"],
+        &["check", "--help"],
+        &["completions", "--help"],
+        &["man", "--help"],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
