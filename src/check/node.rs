@@ -7,8 +7,11 @@ use nodejs_semver::{Range, Version};
 pub const NPM_OIDC_MIN: &str = "11.5.1";
 
 /// `(Node version, npm it bundles)`: the release where the bundled npm changed,
-/// oldest first within a line. Source: the `npm` field of
-/// <https://nodejs.org/dist/index.json> (and each release's changelog). A version
+/// oldest first within a line. Source: Node's changelogs (`doc/changelogs/
+/// CHANGELOG_V<N>.md`, the "deps: upgrade npm to X" entries), the same data as the
+/// `npm` field of <https://nodejs.org/dist/index.json>. Checked against them: 24.5.0
+/// brought npm 11.5.1, and Node 22 never leaves npm 10 (10.9.8 from 22.22.3); the
+/// other rows are still to be checked against index.json. A version
 /// between two rows bundles at least the npm of the row before it; the last row of
 /// a line is the newest release known here, which is what a bare `node-version: 22`
 /// installs (or newer).
