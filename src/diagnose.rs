@@ -96,13 +96,6 @@ pub struct Report {
     pub jobs: Vec<JobSummary>,
 }
 
-impl Report {
-    /// Whether any diagnosis is in a publishing family.
-    pub fn has_publish_cause(&self) -> bool {
-        self.diagnoses.iter().any(|d| is_publish_family(&d.id))
-    }
-}
-
 /// Families about publishing to a registry (the tool's first domain).
 pub fn is_publish_family(id: &str) -> bool {
     ["npm-auth/", "oidc/", "provenance/", "publish/", "release-tool/"].iter().any(|f| id.starts_with(f))
