@@ -119,7 +119,7 @@ fn scan_path_noting(
     let unreadable = |e: io::Error| SourceError::Unreadable { path: shown.clone(), source: e };
     let mut file = File::open(path).map_err(unreadable)?;
     let mut head = vec![0u8; sniff::HEAD];
-    let n = read_up_to(&mut file, &mut head).map_err(unreadable)?;
+    let n = sniff::read_up_to(&mut file, &mut head).map_err(unreadable)?;
     head.truncate(n);
     if is_zip(&head) {
         if meta.is_file() {
@@ -142,19 +142,6 @@ fn scan_path_noting(
     }
     let mut text = sniff::text(head, file, &shown, notes).map_err(|e| not_text(&shown, e))?;
     scan_reader(&shown, Some(display_name(path)), &mut text, matcher)
-}
-
-fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// Scans a plain log stream (possibly `gh run view --log` output with several jobs).

@@ -99,11 +99,32 @@ pub(crate) fn text<R: Read>(
     })
 }
 
+/// One `read`, retried when a signal interrupts it.
+fn read_once(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+/// NUL bytes become spaces (a few NULs do not make a log binary, but no line
+/// should hold one).
+fn nuls_to_spaces(buf: &mut [u8]) {
+    let mut at = 0;
+    while let Some(p) = memchr::memchr(0, &buf[at..]) {
+        buf[at + p] = b' ';
+        at += p + 1;
+    }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+pub(crate) fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
@@ -153,12 +174,7 @@ impl<R: Read> TextReader<R> {
                 }
                 self.raw.resize(64 * 1024, 0);
                 self.raw_pos = 0;
-                let n = loop {
-                    match self.inner.read(&mut self.raw) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        other => break other?,
-                    }
-                };
+                let n = read_once(&mut self.inner, &mut self.raw)?;
                 self.raw.truncate(n);
                 if n == 0 {
                     self.eof = true;
@@ -172,11 +188,7 @@ impl<R: Read> TextReader<R> {
                 Encoding::Utf8 if !self.cr_lines => {
                     let start = self.out.len();
                     self.out.extend_from_slice(chunk);
-                    let mut at = start;
-                    while let Some(p) = memchr::memchr(0, &self.out[at..]) {
-                        self.out[at + p] = b' ';
-                        at += p + 1;
-                    }
+                    nuls_to_spaces(&mut self.out[start..]);
                 }
                 Encoding::Utf8 => {
                     for &b in chunk {
@@ -278,18 +290,9 @@ impl<R: Read> Read for TextReader<R> {
         // spares two copies of every byte of a large log.
         let drained = self.out_pos >= self.out.len() && self.raw_pos >= self.raw.len();
         if drained && !self.eof && self.encoding == Encoding::Utf8 && !self.cr_lines && buf.len() >= 4096 {
-            let n = loop {
-                match self.inner.read(buf) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    other => break other?,
-                }
-            };
+            let n = read_once(&mut self.inner, buf)?;
             if n > 0 {
-                let mut at = 0;
-                while let Some(p) = memchr::memchr(0, &buf[at..n]) {
-                    buf[at + p] = b' ';
-                    at += p + 1;
-                }
+                nuls_to_spaces(&mut buf[..n]);
                 self.last = Some(buf[n - 1]);
                 self.out.clear();
                 self.out_pos = 0;
