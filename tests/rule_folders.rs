@@ -1,25 +1,13 @@
 //! Hostile rule folders through the binary: a FIFO named like a rule, a symlink to
 //! `/`, a symlink loop and `/proc/self` end promptly with the folder's own rules.
 
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
+
+use common::within_30s;
 
 const BIN: &str = env!("CARGO_BIN_EXE_npm-logdoc");
-
-fn within_30s(mut cmd: Command) -> std::process::Output {
-    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(std::time::Duration::from_secs(30)) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("still running after 30 s");
-        }
-    }
-}
 
 #[test]
 fn hostile_rule_folders_end_promptly() {

@@ -3,7 +3,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::{Command, Stdio};
+
+use common::within_30s;
 
 const BIN: &str = env!("CARGO_BIN_EXE_npm-logdoc");
 
@@ -184,24 +188,6 @@ fn the_bundled_example_runs() {
     let out = Command::new(BIN).args(["analyze", "--example", "--format", "json"]).output().unwrap();
     assert!(out.status.success());
     assert!(!ids(&out.stdout).is_empty(), "the example log should show a diagnosis");
-}
-
-/// Runs `cmd`, killing it (and failing) if it has not ended within 30 s: a source
-/// opened twice hangs on a FIFO.
-fn within_30s(mut cmd: Command) -> std::process::Output {
-    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(std::time::Duration::from_secs(30)) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
-            panic!("still running after 30 s (a source read twice?)");
-        }
-    }
 }
 
 /// A FIFO at `path` that a thread fills with `data` once, as `mkfifo` + a writer.

@@ -254,3 +254,21 @@ pub fn assert_inert(doc: &str, found: &Value, links: &[&str], what: &str) {
     let lower = text.to_ascii_lowercase();
     assert!(!lower.contains("gh-4"), "GH-45 reference: {}", show());
 }
+
+/// Runs `cmd` (stdin closed, output captured), killing it and failing if it has
+/// not ended within 30 s: a FIFO opened twice, or a walk that loops, would hang.
+pub fn within_30s(mut cmd: Command) -> std::process::Output {
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+            panic!("still running after 30 s (a source read twice, or a walk that loops?)");
+        }
+    }
+}
