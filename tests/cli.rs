@@ -2,6 +2,10 @@
 //! or one clear line on stderr with exit code 3, never a panic or a hang.
 //! Large inputs are generated here, in a temporary folder, never committed.
 
+mod common;
+
+use common::zip_bytes;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -36,16 +40,6 @@ fn write(dir: &Path, name: &str, data: &[u8]) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, data).unwrap();
     path
-}
-
-fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, data) in entries {
-        zip.start_file(*name, opts).unwrap();
-        zip.write_all(data).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! runner line), and no control character from a log, a zip entry name or a path
 //! on stdout or stderr.
 
+mod common;
+
+use common::zip_bytes;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -113,16 +117,6 @@ fn no_log_line_becomes_a_workflow_command_or_a_control_sequence() {
             }
         }
     }
-}
-
-fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, data) in entries {
-        zip.start_file(*name, opts).unwrap();
-        zip.write_all(data).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
 }
 
 #[test]

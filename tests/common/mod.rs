@@ -272,3 +272,15 @@ pub fn within_30s(mut cmd: Command) -> std::process::Output {
         }
     }
 }
+
+/// A zip archive (stored, not deflated) of `entries`, as a run's log archive holds
+/// its step files.
+pub fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, data) in entries {
+        zip.start_file(*name, opts).unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
