@@ -11,10 +11,29 @@
 /// site: `str::contains` sets a new one up on every call, and the facts test dozens
 /// of needles on each line they read.
 macro_rules! has {
+    ($s:expr, $needle:literal) => {
+        find!($s, $needle).is_some()
+    };
+}
+
+/// Where `$s` first holds the literal `$needle` (a byte offset), with the searcher
+/// built once per call site, as [`has!`] does.
+macro_rules! find {
     ($s:expr, $needle:literal) => {{
         static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
-        FINDER.find($s.as_bytes()).is_some()
+        FINDER.find($s.as_bytes())
+    }};
+}
+
+/// Whether `$s` holds the literal `$code` as a word (not inside a longer token
+/// such as a hash), with the searcher built once per call site.
+macro_rules! has_word {
+    ($s:expr, $code:literal) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($code));
+        let s: &str = $s;
+        FINDER.find_iter(s.as_bytes()).any(|i| is_word_at(s, i, $code.len()))
     }};
 }
 
@@ -694,7 +713,7 @@ fn url_host(url: &str) -> Option<String> {
 /// The status of `... 404 Not Found - PUT https://...` (also `E404 Not Found`,
 /// `[E404] 404 ...`): the last three-digit word before ` - PUT `.
 fn put_status(s: &str) -> Option<&str> {
-    let before = &s[..s.find(" - PUT ")?];
+    let before = &s[..find!(s, " - PUT ")?];
     before
         .split_whitespace()
         .rev()
@@ -704,13 +723,20 @@ fn put_status(s: &str) -> Option<&str> {
 
 /// The method of a registry error line `404 Not Found - GET https://...`.
 fn failed_request_method(s: &str) -> Option<&'static str> {
-    ["GET", "PUT", "POST", "DELETE", "HEAD"].into_iter().find(|m| {
-        s.find(&format!(" - {m} http")).is_some_and(|i| {
-            s[..i].split_whitespace().any(|w| {
+    static DASH: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" - "));
+    DASH.find_iter(s.as_bytes()).find_map(|i| {
+        let rest = &s[i + 3..];
+        let method = ["GET", "PUT", "POST", "DELETE", "HEAD"]
+            .into_iter()
+            .find(|m| rest.strip_prefix(m).is_some_and(|r| r.starts_with(" http")))?;
+        s[..i]
+            .split_whitespace()
+            .any(|w| {
                 let w = w.trim_matches(|c: char| c == '[' || c == ']' || c == ':').trim_start_matches('E');
                 w.len() == 3 && w.starts_with(['4', '5']) && w.bytes().all(|c| c.is_ascii_digit())
             })
-        })
+            .then_some(method)
     })
 }
 
@@ -751,26 +777,26 @@ fn oidc_line(s: &str) -> Option<&'static str> {
     Some(outcome[found])
 }
 
-/// Whether `code` occurs in `s` as a word (not inside a longer token such as a hash).
-fn has_word(s: &str, code: &str) -> bool {
-    s.match_indices(code).any(|(i, _)| {
-        let before = s[..i].chars().next_back();
-        let after = s[i + code.len()..].chars().next();
-        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
-    })
+/// Whether the `len` bytes at `i` of `s` stand as a word: no ASCII letter or digit
+/// right before or after them.
+fn is_word_at(s: &str, i: usize, len: usize) -> bool {
+    let b = s.as_bytes();
+    let before = i.checked_sub(1).map(|j| b[j]);
+    let after = b.get(i + len).copied();
+    !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 /// An output line saying the publish stopped for want of a usable credential: none
 /// at all, one the registry rejected, or no OIDC ID token from GitHub.
 pub fn is_auth_failure(s: &str) -> bool {
-    has_word(s, "ENEEDAUTH")
-        || has_word(s, "E401")
+    has_word!(s, "ENEEDAUTH")
+        || has_word!(s, "E401")
         || has!(s, "401 Unauthorized")
         || has!(s, "Response Code: 401")
         || has!(s, "Not Found - PUT")
-        || has_word(s, "ENONPMTOKEN")
-        || has_word(s, "EINVALIDNPMTOKEN")
-        || has_word(s, "EINVALIDNPMAUTH")
+        || has_word!(s, "ENONPMTOKEN")
+        || has_word!(s, "EINVALIDNPMTOKEN")
+        || has_word!(s, "EINVALIDNPMAUTH")
         || has!(s, "YN0033")
         || has!(s, "No authentication configured for request")
         || has!(s, "YN0041")
@@ -1271,8 +1297,13 @@ impl FactsBuilder {
             f.steps[idx].publishes = true;
         }
         // Where npm published or wanted auth, and the error code it ended with.
-        for marker in ["Publishing to ", "logged in to ", " - PUT "] {
-            if let Some(host) = s.find(marker).and_then(|i| url_host(&s[i + marker.len()..])) {
+        let markers = [
+            find!(s, "Publishing to ").map(|i| i + "Publishing to ".len()),
+            find!(s, "logged in to ").map(|i| i + "logged in to ".len()),
+            find!(s, " - PUT ").map(|i| i + " - PUT ".len()),
+        ];
+        for at in markers.into_iter().flatten() {
+            if let Some(host) = url_host(&s[at..]) {
                 f.publish_registry = Some(host);
             }
         }
@@ -1344,7 +1375,7 @@ impl FactsBuilder {
                 }
             }
         }
-        if let Some(i) = s.find("_logs/") {
+        if let Some(i) = find!(s, "_logs/") {
             if let Some(d) = leading_date(&s[i + 6..]) {
                 if f.log_date.as_deref().is_none_or(|cur| d < cur) {
                     f.log_date = Some(d.to_string());
@@ -1628,6 +1659,25 @@ mod tests {
         assert_eq!(mismatch(&pasted("https://registry.npmjs.org/")), None);
         let put = facts_of("npm notice Publishing to https://npm.pkg.github.com/ with tag latest and default access");
         assert_eq!(fact(&put, "publish_registry").as_deref(), Some("npm.pkg.github.com"));
+    }
+
+    #[test]
+    fn a_failed_request_needs_an_error_status_before_its_method() {
+        assert_eq!(failed_request_method("404 Not Found - GET https://registry.npmjs.org/x - Not found"), Some("GET"));
+        assert_eq!(failed_request_method("[E404] 404 Not Found - PUT https://registry.npmjs.org/x"), Some("PUT"));
+        assert_eq!(failed_request_method("E403 403 Forbidden - PUT http://127.0.0.1:4873/x - denied"), Some("PUT"));
+        // a dash list item and a success are no failed request
+        assert_eq!(failed_request_method("step - GET https://example.com/x"), None);
+        assert_eq!(failed_request_method("200 OK - GET https://example.com/x"), None);
+        assert_eq!(failed_request_method("404 Not Found - FETCH https://example.com/x"), None);
+    }
+
+    #[test]
+    fn codes_count_only_as_whole_words() {
+        assert!(is_auth_failure("npm error code ENEEDAUTH"));
+        assert!(is_auth_failure("ENEEDAUTH: need auth"));
+        assert!(!is_auth_failure("sha512-XENEEDAUTH1 integrity"));
+        assert!(!is_auth_failure("build hash E4012 done"));
     }
 
     #[test]
