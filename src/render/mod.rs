@@ -7,6 +7,7 @@ pub mod github;
 pub mod inert;
 pub mod json;
 pub mod markdown;
+pub mod prose;
 pub mod table;
 
 use crate::diagnose::Report;

@@ -4,6 +4,7 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
+use super::prose::{fill, reflow};
 use crate::diagnose::{Evidence, Report};
 
 fn table(cx: &super::Context) -> Table {
@@ -46,17 +47,23 @@ pub fn render(report: &Report, cx: &super::Context) -> String {
         }
         return out;
     }
+    let width = super::prose::width(cx.width);
     let alternatives: Vec<_> = report.diagnoses.iter().skip(1).filter(|d| d.candidate).collect();
     if let (Some(first), false) = (report.diagnoses.first(), alternatives.is_empty()) {
-        out.push_str(&format!("Most likely: {} [{}, {}]\n", first.title, first.id, first.confidence));
+        let head = format!("{} [{}, {}]", first.title, first.id, first.confidence);
+        out.push_str(&fill(&head, width, "Most likely: ", "  "));
+        out.push('\n');
         if let Some(c) = &first.confirm {
-            out.push_str(&format!("  confirm: {c}\n"));
+            out.push_str(&fill(c, width, "  confirm: ", "    "));
+            out.push('\n');
         }
         out.push_str("Otherwise:\n");
         for d in &alternatives {
-            out.push_str(&format!("  - {} [{}]\n", d.title, d.id));
+            out.push_str(&fill(&format!("{} [{}]", d.title, d.id), width, "  - ", "    "));
+            out.push('\n');
             if let Some(c) = &d.confirm {
-                out.push_str(&format!("    check: {c}\n"));
+                out.push_str(&fill(c, width, "    check: ", "      "));
+                out.push('\n');
             }
         }
         out.push('\n');
@@ -74,16 +81,21 @@ pub fn render(report: &Report, cx: &super::Context) -> String {
     out.push_str(&summary.to_string());
     out.push('\n');
     for (i, d) in report.diagnoses.iter().enumerate() {
-        out.push_str(&format!("\n{}. {} [{}, confidence {}]\n\n", i + 1, d.title, d.id, d.confidence));
+        let head = format!("{} [{}, confidence {}]", d.title, d.id, d.confidence);
+        out.push('\n');
+        out.push_str(&fill(&head, width, &format!("{}. ", i + 1), "   "));
+        out.push_str("\n\n");
         if let Some(c) = d.confirm.as_deref().filter(|_| d.candidate) {
-            out.push_str(&format!("   Confirm: {c}\n\n"));
+            out.push_str(&fill(c, width, "   Confirm: ", "      "));
+            out.push_str("\n\n");
         }
-        out.push_str(&indent(&d.explanation, "   "));
+        out.push_str(&reflow(&d.explanation, width, "   "));
         out.push_str("\n\n   Fix, in this order:\n");
         for (n, f) in d.fixes.iter().enumerate() {
-            out.push_str(&format!("   {}. {}\n", n + 1, f.title));
+            out.push_str(&fill(&f.title, width, &format!("   {}. ", n + 1), "      "));
+            out.push('\n');
             if !f.body.is_empty() {
-                out.push_str(&indent(&f.body, "      "));
+                out.push_str(&reflow(&f.body, width, "      "));
                 out.push('\n');
             }
             if let Some(s) = &f.snippet {
