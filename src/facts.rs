@@ -263,96 +263,270 @@ impl fmt::Display for Value {
     }
 }
 
-/// The facts a rule may test, with a one-line description each (shown by
-/// `npm-logdoc patterns facts` and checked by rule validation).
-pub const FACT_NAMES: &[(&str, &str)] = &[
-    (
-        "npm_version",
-        "npm version at publish time: an `npm --version` echo, a successful global npm upgrade, else setup-node's Environment details",
-    ),
-    (
-        "npm_oidc",
-        "yes/no: could that npm do OIDC (>= 11.5.1)? From npm_version, else the E404 wording, else the `npm ERR!` prefix",
-    ),
-    ("npm_prefix", "`ERR!` (npm <= 10.5) or `error` (npm >= 10.6)"),
-    ("e404_wording", "no-permission (npm >= 11.5), not-in-registry (npm 8 .. 11.4), not-in-npm-registry (npm <= 7)"),
-    ("node_version", "Node version from setup-node's Environment details"),
-    ("npm_upgrade", "ok / failed / unknown: the outcome of the last `npm install -g npm@...`"),
-    ("npm_upgrade_spec", "what that upgrade asked for (`latest`, `^11.5.1`, ...)"),
-    (
-        "token",
-        "NODE_AUTH_TOKEN in the failing (else publishing) step's env echo: secret, empty, placeholder, clear, absent",
-    ),
-    (
-        "npm_token_env",
-        "NPM_TOKEN (or YARN_NPM_AUTH_TOKEN, or JS-DevTools/npm-publish's `token` input) in that step: secret, empty, clear, absent",
-    ),
-    ("userconfig", "NPM_CONFIG_USERCONFIG is set in that env echo (setup-node wrote an .npmrc)"),
-    ("setup_node", "an actions/setup-node step was seen"),
-    ("registry_url", "the registry-url input of setup-node (absent when setup-node ran without one)"),
-    ("writes_home_npmrc", "a script writes ~/.npmrc or $HOME/.npmrc"),
-    ("runner", "self-hosted, github-hosted-larger or github-hosted, from Set up job (or a self-hosted work path)"),
-    ("secret_source", "Actions, Dependabot or None, from Set up job"),
-    ("id_token_write", "GITHUB_TOKEN Permissions lists IdToken: write (absence proves nothing)"),
-    ("publish_reached", "npm printed `Publishing to ...`: a PUT was sent"),
-    (
-        "publish_in_container",
-        "the publish ran in a docker build step or a compose service (its lines carry BuildKit's `#12 45.1` or compose's `svc-1  |`), where the runner's OIDC variables do not reach unless passed in",
-    ),
-    ("provenance_signed", "npm printed `Signed provenance statement`"),
-    ("explicit_provenance", "--provenance or NPM_CONFIG_PROVENANCE in a script or env echo"),
-    (
-        "publisher",
-        "the tool that published: changesets, semantic-release, lerna, pnpm, yarn-berry, yarn-classic, npm-publish-action, bun, npm",
-    ),
-    ("failed_step", "name of the step with the first ##[error]"),
-    ("log_date", "the earliest date in the log, YYYY-MM-DD"),
-    (
-        "oidc_intended",
-        "the job means to use OIDC: id-token write seen, OIDC named in a script or by the publishing tool",
-    ),
-    ("structured", "the log has Actions step markers (##[group]Run)"),
-    (
-        "auth_failure",
-        "the publish stopped for want of a usable credential: ENEEDAUTH, E401, E404 on PUT, ENONPMTOKEN, EINVALIDNPMTOKEN, yarn YN0033/YN0041, yarn classic `No token found`, or no OIDC ID token (EUSAGE id-token, YN0091)",
-    ),
-    (
-        "refusal",
-        "how the publish was refused, whatever tool said it: no-credential (ENEEDAUTH, ENONPMTOKEN, YN0033, yarn 1 `No token found`, bun `missing authentication`, no OIDC ID token), rejected (401, EINVALIDNPMTOKEN, YN0041), masked-404 (404 on the PUT), forbidden (403 on the PUT), token-notice (only the registry's `Access token expired or revoked`)",
-    ),
-    (
-        "publish_step",
-        "yes/no: does the failing step publish (a publish or release command, `Publishing to`, a PUT request)? Unknown for a fragment",
-    ),
-    (
-        "publisher_oidc",
-        "yes/no: could the tool that published do OIDC? npm and npm wrappers: npm_oidc; pnpm >= 11: yes; pnpm <= 10: the system npm's npm_oidc; yarn classic: no; semantic-release: yes once it printed `Verifying OIDC context`; yarn berry: unknown",
-    ),
-    (
-        "auth_mode",
-        "oidc / token: how the publish means to authenticate. oidc when a script or tool names OIDC; else token when NODE_AUTH_TOKEN or NPM_TOKEN is a secret or clear value; oidc when the publishing step passes no real token (placeholder or absent, no NPM_TOKEN, no script writing ~/.npmrc) on or after 2025-07-31 or with IdToken: write, or an empty NODE_AUTH_TOKEN with IdToken: write and no explicit provenance",
-    ),
-    (
-        "publish_registry",
-        "host of the registry npm published to or wanted auth for (`Publishing to`, `logged in to`, `- PUT` URL)",
-    ),
-    (
-        "registry_mismatch",
-        "yes/no: publish_registry differs from the host of setup-node's registry-url (yes also for registry.yarnpkg.com, yarn v1's override, when no registry-url is known)",
-    ),
-    ("npm_error_code", "the last npm error code (`code E404`, `ENEEDAUTH`, ...), else E<status> of a `- PUT` line"),
-    (
-        "secret_empty",
-        "yes/no: the publishing step's env echo shows NODE_AUTH_TOKEN or NPM_TOKEN empty (a secret that evaluated to '') and no real token; unknown without an env echo",
-    ),
-    (
-        "failed_method",
-        "GET, PUT, ...: the method of the last `<status> <text> - <METHOD> <url>` line npm printed (GET: a lookup or install failed last; PUT: the publish)",
-    ),
-    (
-        "oidc_exchange",
-        "ok / failed / skipped: the OIDC exchange as a tool reported it (verbose npm `oidc` lines, pnpm 11 `Skipped OIDC`, semantic-release); ok also for provenance signed without explicit provenance by an npm that can do OIDC",
-    ),
+/// The values a fact takes, which decide the conditions a rule may write about it.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// True or false: `name` and `!name`.
+    Flag,
+    /// One word of a closed vocabulary: `name == a|b`, `name != a`.
+    Words(&'static [&'static str]),
+    /// Free text (a host, a step name, an error code): `==` and `!=`.
+    Text,
+    /// A dotted version: every comparison, with a version on the right.
+    Version,
+    /// A `YYYY-MM-DD` date: every comparison, with a date on the right.
+    Date,
+}
+
+/// One fact: what rules call it, what it takes and means, and how it is read.
+pub struct Fact {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub doc: &'static str,
+    pub read: fn(&Facts) -> Option<Value>,
+}
+
+/// The fact named `name`.
+pub fn fact(name: &str) -> Option<&'static Fact> {
+    FACTS.iter().find(|f| f.name == name)
+}
+
+fn text(s: &str) -> Option<Value> {
+    Some(Value::Text(s.to_string()))
+}
+
+fn yes_no(b: bool) -> Value {
+    Value::Text(if b { "yes" } else { "no" }.into())
+}
+
+/// Every fact a rule may test: its name, the values it takes, what it means
+/// (shown by `npm-logdoc patterns facts` and in PATTERNS.md), and how it is read
+/// from [`Facts`]. Rule conditions are checked against this table when rules
+/// load, so a name, a value or a comparison the fact cannot take is refused.
+pub const FACTS: &[Fact] = &[
+    Fact {
+        name: "npm_version",
+        kind: Kind::Version,
+        doc: "npm version at publish time: an `npm --version` echo, a successful global npm upgrade, else setup-node's Environment details",
+        read: |f| f.npm_version().map(Value::Version),
+    },
+    Fact {
+        name: "npm_oidc",
+        kind: Kind::Words(&["yes", "no"]),
+        doc: "yes/no: could that npm do OIDC (>= 11.5.1)? From npm_version, else the E404 wording, else the `npm ERR!` prefix",
+        read: |f| f.npm_oidc().map(yes_no),
+    },
+    Fact {
+        name: "npm_prefix",
+        kind: Kind::Words(&["ERR!", "error"]),
+        doc: "`ERR!` (npm <= 10.5) or `error` (npm >= 10.6)",
+        read: |f| f.npm_prefix.and_then(text),
+    },
+    Fact {
+        name: "e404_wording",
+        kind: Kind::Words(&["no-permission", "not-in-registry", "not-in-npm-registry"]),
+        doc: "no-permission (npm >= 11.5), not-in-registry (npm 8 .. 11.4), not-in-npm-registry (npm <= 7)",
+        read: |f| f.e404_wording.and_then(text),
+    },
+    Fact {
+        name: "node_version",
+        kind: Kind::Version,
+        doc: "Node version from setup-node's Environment details",
+        read: |f| f.node_version.map(Value::Version),
+    },
+    Fact {
+        name: "npm_upgrade",
+        kind: Kind::Words(&["ok", "failed", "unknown"]),
+        doc: "ok / failed / unknown: the outcome of the last `npm install -g npm@...`",
+        read: |f| f.upgrade_state().and_then(text),
+    },
+    Fact {
+        name: "npm_upgrade_spec",
+        kind: Kind::Text,
+        doc: "what that upgrade asked for (`latest`, `^11.5.1`, ...)",
+        read: |f| f.npm_upgrade.as_ref().and_then(|(s, _)| text(s)),
+    },
+    Fact {
+        name: "token",
+        kind: Kind::Words(&["secret", "empty", "placeholder", "clear", "absent"]),
+        doc: "NODE_AUTH_TOKEN in the failing (else publishing) step's env echo: secret, empty, placeholder, clear, absent",
+        read: |f| f.publish_step().map(|s| s.node_auth_token.unwrap_or(TokenEcho::Absent)).and_then(|t| text(t.name())),
+    },
+    Fact {
+        name: "npm_token_env",
+        kind: Kind::Words(&["secret", "empty", "clear", "absent"]),
+        doc: "NPM_TOKEN (or YARN_NPM_AUTH_TOKEN, or JS-DevTools/npm-publish's `token` input) in that step: secret, empty, clear, absent",
+        read: |f| f.publish_step().map(|s| s.npm_token_env.unwrap_or(TokenEcho::Absent)).and_then(|t| text(t.name())),
+    },
+    Fact {
+        name: "userconfig",
+        kind: Kind::Flag,
+        doc: "NPM_CONFIG_USERCONFIG is set in that env echo (setup-node wrote an .npmrc)",
+        read: |f| f.publish_step().map(|s| Value::Bool(s.npm_userconfig)),
+    },
+    Fact {
+        name: "setup_node",
+        kind: Kind::Flag,
+        doc: "an actions/setup-node step was seen",
+        read: |f| Some(Value::Bool(f.steps.iter().any(|s| s.is_setup_node))),
+    },
+    Fact {
+        name: "registry_url",
+        kind: Kind::Text,
+        doc: "the registry-url input of setup-node (absent when setup-node ran without one)",
+        read: |f| {
+            let setup: Vec<_> = f.steps.iter().filter(|s| s.is_setup_node).collect();
+            if setup.is_empty() {
+                None
+            } else {
+                setup.iter().rev().find_map(|s| s.registry_url.as_deref()).and_then(text)
+            }
+        },
+    },
+    Fact {
+        name: "writes_home_npmrc",
+        kind: Kind::Flag,
+        doc: "a script writes ~/.npmrc or $HOME/.npmrc",
+        read: |f| Some(Value::Bool(f.steps.iter().any(|s| s.writes_home_npmrc))),
+    },
+    Fact {
+        name: "runner",
+        kind: Kind::Words(&["self-hosted", "github-hosted-larger", "github-hosted"]),
+        doc: "self-hosted, github-hosted-larger or github-hosted, from Set up job (or a self-hosted work path)",
+        read: |f| f.runner.and_then(text),
+    },
+    Fact {
+        name: "secret_source",
+        kind: Kind::Words(&["Actions", "Dependabot", "None"]),
+        doc: "Actions, Dependabot or None, from Set up job",
+        read: |f| f.secret_source.as_deref().and_then(text),
+    },
+    Fact {
+        name: "id_token_write",
+        kind: Kind::Flag,
+        doc: "GITHUB_TOKEN Permissions lists IdToken: write (absence proves nothing)",
+        read: |f| Some(Value::Bool(f.id_token_write)),
+    },
+    Fact {
+        name: "publish_reached",
+        kind: Kind::Flag,
+        doc: "npm printed `Publishing to ...`: a PUT was sent",
+        read: |f| Some(Value::Bool(f.publish_reached)),
+    },
+    Fact {
+        name: "publish_in_container",
+        kind: Kind::Flag,
+        doc: "the publish ran in a docker build step or a compose service (its lines carry BuildKit's `#12 45.1` or compose's `svc-1  |`), where the runner's OIDC variables do not reach unless passed in",
+        read: |f| Some(Value::Bool(f.publish_in_container)),
+    },
+    Fact {
+        name: "provenance_signed",
+        kind: Kind::Flag,
+        doc: "npm printed `Signed provenance statement`",
+        read: |f| Some(Value::Bool(f.provenance_signed)),
+    },
+    Fact {
+        name: "explicit_provenance",
+        kind: Kind::Flag,
+        doc: "--provenance or NPM_CONFIG_PROVENANCE in a script or env echo",
+        read: |f| Some(Value::Bool(f.steps.iter().any(|s| s.explicit_provenance))),
+    },
+    Fact {
+        name: "publisher",
+        kind: Kind::Words(&PUBLISHERS),
+        doc: "the tool that published: changesets, semantic-release, lerna, pnpm, yarn-berry, yarn-classic, npm-publish-action, bun, npm",
+        read: |f| f.publisher().and_then(text),
+    },
+    Fact {
+        name: "failed_step",
+        kind: Kind::Text,
+        doc: "name of the step with the first ##[error]",
+        read: |f| f.failed_step.and_then(|i| text(&f.steps[i].name)),
+    },
+    Fact {
+        name: "log_date",
+        kind: Kind::Date,
+        doc: "the earliest date in the log, YYYY-MM-DD",
+        read: |f| f.log_date.as_deref().and_then(text),
+    },
+    Fact {
+        name: "oidc_intended",
+        kind: Kind::Flag,
+        doc: "the job means to use OIDC: id-token write seen, OIDC named in a script or by the publishing tool",
+        read: |f| Some(Value::Bool(f.oidc_intended)),
+    },
+    Fact {
+        name: "structured",
+        kind: Kind::Flag,
+        doc: "the log has Actions step markers (##[group]Run)",
+        read: |f| Some(Value::Bool(f.steps.len() > 1)),
+    },
+    Fact {
+        name: "auth_failure",
+        kind: Kind::Flag,
+        doc: "the publish stopped for want of a usable credential: ENEEDAUTH, E401, E404 on PUT, ENONPMTOKEN, EINVALIDNPMTOKEN, yarn YN0033/YN0041, yarn classic `No token found`, or no OIDC ID token (EUSAGE id-token, YN0091)",
+        read: |f| Some(Value::Bool(f.auth_failure)),
+    },
+    Fact {
+        name: "refusal",
+        kind: Kind::Words(&["token-notice", "no-credential", "masked-404", "forbidden", "rejected"]),
+        doc: "how the publish was refused, whatever tool said it: no-credential (ENEEDAUTH, ENONPMTOKEN, YN0033, yarn 1 `No token found`, bun `missing authentication`, no OIDC ID token), rejected (401, EINVALIDNPMTOKEN, YN0041), masked-404 (404 on the PUT), forbidden (403 on the PUT), token-notice (only the registry's `Access token expired or revoked`)",
+        read: |f| f.refusal.and_then(text),
+    },
+    Fact {
+        name: "publish_step",
+        kind: Kind::Words(&["yes", "no"]),
+        doc: "yes/no: does the failing step publish (a publish or release command, `Publishing to`, a PUT request)? Unknown for a fragment",
+        read: |f| f.publish_step_state().map(yes_no),
+    },
+    Fact {
+        name: "publisher_oidc",
+        kind: Kind::Words(&["yes", "no"]),
+        doc: "yes/no: could the tool that published do OIDC? npm and npm wrappers: npm_oidc; pnpm >= 11: yes; pnpm <= 10: the system npm's npm_oidc; yarn classic: no; semantic-release: yes once it printed `Verifying OIDC context`; yarn berry: unknown",
+        read: |f| f.publisher_oidc().map(yes_no),
+    },
+    Fact {
+        name: "auth_mode",
+        kind: Kind::Words(&["oidc", "token"]),
+        doc: "oidc / token: how the publish means to authenticate. oidc when a script or tool names OIDC; else token when NODE_AUTH_TOKEN or NPM_TOKEN is a secret or clear value; oidc when the publishing step passes no real token (placeholder or absent, no NPM_TOKEN, no script writing ~/.npmrc) on or after 2025-07-31 or with IdToken: write, or an empty NODE_AUTH_TOKEN with IdToken: write and no explicit provenance",
+        read: |f| f.auth_mode().and_then(text),
+    },
+    Fact {
+        name: "publish_registry",
+        kind: Kind::Text,
+        doc: "host of the registry npm published to or wanted auth for (`Publishing to`, `logged in to`, `- PUT` URL)",
+        read: |f| f.publish_registry.as_deref().and_then(text),
+    },
+    Fact {
+        name: "registry_mismatch",
+        kind: Kind::Words(&["yes", "no"]),
+        doc: "yes/no: publish_registry differs from the host of setup-node's registry-url (yes also for registry.yarnpkg.com, yarn v1's override, when no registry-url is known)",
+        read: |f| f.registry_mismatch().map(yes_no),
+    },
+    Fact {
+        name: "npm_error_code",
+        kind: Kind::Text,
+        doc: "the last npm error code (`code E404`, `ENEEDAUTH`, ...), else E<status> of a `- PUT` line",
+        read: |f| f.npm_error_code.as_deref().and_then(text),
+    },
+    Fact {
+        name: "secret_empty",
+        kind: Kind::Words(&["yes", "no"]),
+        doc: "yes/no: the publishing step's env echo shows NODE_AUTH_TOKEN or NPM_TOKEN empty (a secret that evaluated to '') and no real token; unknown without an env echo",
+        read: |f| f.secret_empty().map(yes_no),
+    },
+    Fact {
+        name: "failed_method",
+        kind: Kind::Words(&["GET", "PUT", "POST", "DELETE", "HEAD"]),
+        doc: "GET, PUT, ...: the method of the last `<status> <text> - <METHOD> <url>` line npm printed (GET: a lookup or install failed last; PUT: the publish)",
+        read: |f| f.failed_method.and_then(text),
+    },
+    Fact {
+        name: "oidc_exchange",
+        kind: Kind::Words(&["ok", "failed", "skipped"]),
+        doc: "ok / failed / skipped: the OIDC exchange as a tool reported it (verbose npm `oidc` lines, pnpm 11 `Skipped OIDC`, semantic-release); ok also for provenance signed without explicit provenance by an npm that can do OIDC",
+        read: |f| f.oidc_exchange().and_then(text),
+    },
 ];
 
 impl Facts {
@@ -537,64 +711,15 @@ impl Facts {
         })
     }
 
-    /// The value of fact `name`, or `None` when the log does not tell.
+    /// The value of fact `name`, or `None` when the log does not tell (or no such
+    /// fact exists: rule loading refuses unknown names).
     pub fn get(&self, name: &str) -> Option<Value> {
-        let text = |s: &str| Some(Value::Text(s.to_string()));
-        match name {
-            "npm_version" => self.npm_version().map(Value::Version),
-            "npm_oidc" => self.npm_oidc().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
-            "npm_prefix" => self.npm_prefix.and_then(text),
-            "e404_wording" => self.e404_wording.and_then(text),
-            "node_version" => self.node_version.map(Value::Version),
-            "npm_upgrade" => self.upgrade_state().and_then(text),
-            "npm_upgrade_spec" => self.npm_upgrade.as_ref().and_then(|(s, _)| text(s)),
-            "token" => {
-                self.publish_step().map(|s| s.node_auth_token.unwrap_or(TokenEcho::Absent)).and_then(|t| text(t.name()))
-            }
-            "npm_token_env" => {
-                self.publish_step().map(|s| s.npm_token_env.unwrap_or(TokenEcho::Absent)).and_then(|t| text(t.name()))
-            }
-            "userconfig" => self.publish_step().map(|s| Value::Bool(s.npm_userconfig)),
-            "setup_node" => Some(Value::Bool(self.steps.iter().any(|s| s.is_setup_node))),
-            "registry_url" => {
-                let setup: Vec<_> = self.steps.iter().filter(|s| s.is_setup_node).collect();
-                if setup.is_empty() {
-                    None
-                } else {
-                    setup.iter().rev().find_map(|s| s.registry_url.as_deref()).and_then(text)
-                }
-            }
-            "writes_home_npmrc" => Some(Value::Bool(self.steps.iter().any(|s| s.writes_home_npmrc))),
-            "runner" => self.runner.and_then(text),
-            "secret_source" => self.secret_source.as_deref().and_then(text),
-            "id_token_write" => Some(Value::Bool(self.id_token_write)),
-            "publish_reached" => Some(Value::Bool(self.publish_reached)),
-            "publish_in_container" => Some(Value::Bool(self.publish_in_container)),
-            "provenance_signed" => Some(Value::Bool(self.provenance_signed)),
-            "explicit_provenance" => Some(Value::Bool(self.steps.iter().any(|s| s.explicit_provenance))),
-            "publisher" => self.publisher().and_then(text),
-            "failed_step" => self.failed_step.and_then(|i| text(&self.steps[i].name)),
-            "log_date" => self.log_date.as_deref().and_then(text),
-            "oidc_intended" => Some(Value::Bool(self.oidc_intended)),
-            "structured" => Some(Value::Bool(self.steps.len() > 1)),
-            "auth_failure" => Some(Value::Bool(self.auth_failure)),
-            "refusal" => self.refusal.and_then(text),
-            "publish_step" => self.publish_step_state().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
-            "publisher_oidc" => self.publisher_oidc().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
-            "auth_mode" => self.auth_mode().and_then(text),
-            "publish_registry" => self.publish_registry.as_deref().and_then(text),
-            "registry_mismatch" => self.registry_mismatch().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
-            "npm_error_code" => self.npm_error_code.as_deref().and_then(text),
-            "oidc_exchange" => self.oidc_exchange().and_then(text),
-            "failed_method" => self.failed_method.and_then(text),
-            "secret_empty" => self.secret_empty().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
-            _ => None,
-        }
+        fact(name).and_then(|d| (d.read)(self))
     }
 
     /// Every known fact with a value, for the JSON report and `--explain`-style output.
     pub fn known(&self) -> BTreeMap<&'static str, String> {
-        FACT_NAMES.iter().filter_map(|(name, _)| self.get(name).map(|v| (*name, v.to_string()))).collect()
+        FACTS.iter().filter_map(|d| (d.read)(self).map(|v| (d.name, v.to_string()))).collect()
     }
 }
 
@@ -895,29 +1020,6 @@ pub const PUBLISHERS: [&str; 9] = [
 fn publisher_order(p: &str) -> usize {
     PUBLISHERS.iter().position(|o| *o == p).unwrap_or(PUBLISHERS.len())
 }
-
-/// The values a fact with a closed vocabulary can take; a rule condition naming
-/// another value is refused when the rule loads (`publisher == bun` is a typo or
-/// a tool the facts do not know).
-pub const FACT_VALUES: &[(&str, &[&str])] = &[
-    ("npm_oidc", &["yes", "no"]),
-    ("npm_prefix", &["ERR!", "error"]),
-    ("e404_wording", &["no-permission", "not-in-registry", "not-in-npm-registry"]),
-    ("npm_upgrade", &["ok", "failed", "unknown"]),
-    ("token", &["secret", "empty", "placeholder", "clear", "absent"]),
-    ("npm_token_env", &["secret", "empty", "clear", "absent"]),
-    ("runner", &["self-hosted", "github-hosted-larger", "github-hosted"]),
-    ("secret_source", &["Actions", "Dependabot", "None"]),
-    ("publisher", &PUBLISHERS),
-    ("publish_step", &["yes", "no"]),
-    ("publisher_oidc", &["yes", "no"]),
-    ("auth_mode", &["oidc", "token"]),
-    ("registry_mismatch", &["yes", "no"]),
-    ("secret_empty", &["yes", "no"]),
-    ("failed_method", &["GET", "PUT", "POST", "DELETE", "HEAD"]),
-    ("oidc_exchange", &["ok", "failed", "skipped"]),
-    ("refusal", &["token-notice", "no-credential", "masked-404", "forbidden", "rejected"]),
-];
 
 /// What each tool prints when a publish is refused, by kind of refusal, weakest
 /// first: a later kind outranks an earlier one in the same log. Matched on a

@@ -243,8 +243,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Patterns(PatternsCommand::Facts) => {
             let mut out = String::new();
-            for (name, what) in npm_logdoc::facts::FACT_NAMES {
-                out.push_str(&format!("{name:<20} {what}\n"));
+            for f in npm_logdoc::facts::FACTS {
+                out.push_str(&format!("{:<20} {}\n", f.name, f.doc));
             }
             write_out(&out)?;
             Ok(exit::OK)

@@ -97,8 +97,7 @@ fn no_rule_regex_repeats_a_wrapper() {
 fn every_fact_is_read_by_some_rule() {
     let rules = RuleSet::builtin().unwrap();
     let read: std::collections::BTreeSet<&str> = rules.rules.iter().flat_map(|r| r.facts_read()).collect();
-    let unused: Vec<&str> =
-        npm_logdoc::facts::FACT_NAMES.iter().map(|(n, _)| *n).filter(|n| !read.contains(n)).collect();
+    let unused: Vec<&str> = npm_logdoc::facts::FACTS.iter().map(|f| f.name).filter(|n| !read.contains(n)).collect();
     assert!(unused.is_empty(), "facts no rule reads: {unused:?}");
 }
 

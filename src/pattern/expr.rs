@@ -5,7 +5,7 @@
 //! A comparison with a fact the log does not tell is false, except `!=`, which is
 //! true: "not known to be X". `!name` is true when the fact is false or unknown.
 
-use crate::facts::{FACT_NAMES, FACT_VALUES, Facts, Value, Version};
+use crate::facts::{FACTS, Facts, Kind, Value, Version};
 
 #[derive(Clone, Debug, PartialEq)]
 enum Op {
@@ -65,15 +65,12 @@ impl Condition {
                 None => (s, Test::Truthy),
             },
         };
-        if !FACT_NAMES.iter().any(|(n, _)| *n == fact) {
-            let known: Vec<&str> = FACT_NAMES.iter().map(|(n, _)| *n).collect();
+        let Some(def) = crate::facts::fact(fact) else {
+            let known: Vec<&str> = FACTS.iter().map(|f| f.name).collect();
             return Err(format!("unknown fact `{fact}` (known: {})", known.join(", ")));
-        }
-        if let (Test::Compare(_, values), Some((_, vocabulary))) = (&test, FACT_VALUES.iter().find(|(n, _)| *n == fact))
-        {
-            if let Some(bad) = values.iter().find(|v| !vocabulary.contains(&v.as_str())) {
-                return Err(format!("`{s}`: `{fact}` is never `{bad}` (its values: {})", vocabulary.join(", ")));
-            }
+        };
+        if let Test::Compare(op, values) = &test {
+            check_values(s, def.name, def.kind, op, values)?;
         }
         Ok(Condition { source: s.to_string(), fact: fact.to_string(), test })
     }
@@ -111,6 +108,38 @@ impl Condition {
             }
         }
     }
+}
+
+/// Whether `fact`, a fact of `kind`, can be compared with `values` by `op`: a
+/// flag is tested by name alone, a closed vocabulary only names its own words,
+/// and only versions and dates have an order.
+fn check_values(src: &str, fact: &str, kind: Kind, op: &Op, values: &[String]) -> Result<(), String> {
+    let ordering = matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
+    match kind {
+        Kind::Flag => Err(format!("`{src}`: `{fact}` is true or false: write `{fact}` or `!{fact}`")),
+        Kind::Words(_) | Kind::Text if ordering => {
+            Err(format!("`{src}`: `{fact}` has no order; compare it with `==` or `!=`"))
+        }
+        Kind::Words(vocabulary) => match values.iter().find(|v| !vocabulary.contains(&v.as_str())) {
+            Some(bad) => Err(format!("`{src}`: `{fact}` is never `{bad}` (its values: {})", vocabulary.join(", "))),
+            None => Ok(()),
+        },
+        Kind::Text => Ok(()),
+        Kind::Version => match values.iter().find(|v| Version::parse(v).is_none()) {
+            Some(bad) => Err(format!("`{src}`: `{bad}` is not a version such as 11.5.1")),
+            None => Ok(()),
+        },
+        Kind::Date => match values.iter().find(|v| !is_date(v)) {
+            Some(bad) => Err(format!("`{src}`: `{bad}` is not a date written YYYY-MM-DD")),
+            None => Ok(()),
+        },
+    }
+}
+
+/// `YYYY-MM-DD`, as `log_date` holds it.
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
 }
 
 fn equals(value: &Value, wanted: &str) -> bool {
@@ -172,5 +201,39 @@ mod tests {
         assert!(Condition::parse("npm_vesrion < 11").unwrap_err().contains("unknown fact"));
         assert!(Condition::parse("token ==").is_err());
         assert!(Condition::parse("npm_version < 1|2").is_err());
+    }
+
+    #[test]
+    fn a_condition_must_suit_the_kind_of_its_fact() {
+        let err = |s: &str| Condition::parse(s).unwrap_err();
+        assert!(err("publisher == bunn").contains("is never `bunn`"));
+        assert!(err("token == secert").contains("its values: secret"));
+        assert!(err("publish_reached == yes").contains("write `publish_reached` or `!publish_reached`"));
+        assert!(err("token >= secret").contains("has no order"));
+        assert!(err("publish_registry < registry.npmjs.org").contains("has no order"));
+        assert!(err("npm_version < eleven").contains("not a version"));
+        assert!(err("log_date >= 2025-12").contains("not a date"));
+        assert!(Condition::parse("npm_error_code == E404|ENEEDAUTH").is_ok());
+        assert!(Condition::parse("node_version >= 22.22.2").is_ok());
+        assert!(Condition::parse("log_date < 2025-12-09").is_ok());
+    }
+
+    #[test]
+    fn every_fact_reads_the_kind_of_value_it_declares() {
+        // A log that sets every kind of value at once would be contrived; the
+        // declared kind of each fact that has a value here must fit that value.
+        let f = facts();
+        for def in FACTS {
+            let Some(value) = (def.read)(&f) else { continue };
+            let fits = match (def.kind, &value) {
+                (Kind::Flag, Value::Bool(_)) | (Kind::Version, Value::Version(_)) | (Kind::Text, Value::Text(_)) => {
+                    true
+                }
+                (Kind::Words(words), Value::Text(t)) => words.contains(&t.as_str()),
+                (Kind::Date, Value::Text(t)) => is_date(t),
+                _ => false,
+            };
+            assert!(fits, "fact `{}` declares {:?} but read {value:?}", def.name, def.kind);
+        }
     }
 }

@@ -788,9 +788,8 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
             from += i + 2;
         }
         for p in template::placeholders(text.get_ref()) {
-            let known = captures.contains(p.name)
-                || crate::facts::FACT_NAMES.iter().any(|(n, _)| *n == p.name)
-                || TEMPLATE_EXTRAS.contains(&p.name);
+            let known =
+                captures.contains(p.name) || crate::facts::fact(p.name).is_some() || TEMPLATE_EXTRAS.contains(&p.name);
             if !known && p.fallback.is_none() {
                 cx.at(text.span(), format!("placeholder `{{{{{}}}}}` names no capture of this rule's signals and no fact; add one or give a fallback `{{{{{}|...}}}}`", p.name, p.name));
             }
