@@ -104,7 +104,14 @@ impl TokenEcho {
 /// What one step's echo showed.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StepFacts {
+    /// What the step is called: the source's name for it (`gh run view`'s step
+    /// column, an archive's step file), else what its `Run` marker names.
     pub name: String,
+    /// What the step runs as its `##[group]Run` marker names it (an action such as
+    /// `actions/setup-node@v4`, or a script's first line); empty before the marker.
+    /// See [`StepFacts::runs`].
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub marker: String,
     /// Tools seen printing in this step (see [`Facts::publishers`]).
     #[serde(skip)]
     pub publishers: Vec<&'static str>,
@@ -131,6 +138,20 @@ pub struct StepFacts {
     /// The step publishes: its script or inputs run a publish or release command,
     /// or it printed `Publishing to ...` or a `PUT` request line.
     pub publishes: bool,
+}
+
+impl StepFacts {
+    /// What the step runs: its `Run` marker's words, else its name without the
+    /// `Run ` GitHub puts before the action or command of a step that has no
+    /// `name:` (`Run JS-DevTools/npm-publish@v3` in `gh run view`'s step column).
+    /// Facts about what a step does read this, never the name a source gave it,
+    /// so a log reads the same whether or not its source names the steps.
+    pub fn runs(&self) -> &str {
+        if !self.marker.is_empty() {
+            return &self.marker;
+        }
+        self.name.strip_prefix("Run ").unwrap_or(&self.name)
+    }
 }
 
 /// Everything the structure of one job's log says. Filled by [`FactsBuilder`].
@@ -286,13 +307,13 @@ pub const FACT_NAMES: &[(&str, &str)] = &[
         "publisher",
         "the tool that published: changesets, semantic-release, lerna, pnpm, yarn-berry, yarn-classic, npm-publish-action, bun, npm",
     ),
-    ("failed_step", "name of the step with the first ##[error]"),
+    ("failed_step", "what the step with the first ##[error] runs: its `Run` marker's action or command, else its name"),
     ("log_date", "the earliest date in the log, YYYY-MM-DD"),
     (
         "oidc_intended",
         "the job means to use OIDC: id-token write seen, OIDC named in a script or by the publishing tool",
     ),
-    ("structured", "the log has Actions step markers (##[group]Run)"),
+    ("structured", "the log has Actions steps: a ##[group]Run marker, or several steps its source named"),
     (
         "auth_failure",
         "the publish stopped for want of a usable credential: ENEEDAUTH, E401, E404 on PUT, ENONPMTOKEN, EINVALIDNPMTOKEN, yarn YN0033/YN0041, yarn classic `No token found`, or no OIDC ID token (EUSAGE id-token, YN0091)",
@@ -347,6 +368,15 @@ impl Facts {
             }
         }
         self.steps.iter().rev().find(|s| s.script_publishes && s.env_seen)
+    }
+
+    /// The log shows Actions steps: a `Run` marker opened one (a fragment that starts
+    /// at its step's marker is a step, not a nameless paste), or the source named
+    /// more than one. The steps are counted, not their names: a source that names
+    /// the one step it holds (`gh run view --log-failed`) says no more about it
+    /// than the step's own marker does.
+    fn structured(&self) -> bool {
+        self.steps.len() > 1 || self.steps.iter().any(|s| !s.marker.is_empty())
     }
 
     /// The best estimate of the npm version that ran the publish. The E404
@@ -406,7 +436,7 @@ impl Facts {
     /// Does the failing step publish? `None` for a fragment without steps or
     /// without a failing step.
     fn publish_step_state(&self) -> Option<bool> {
-        if self.steps.len() <= 1 && !self.steps_named {
+        if !self.structured() && !self.steps_named {
             return None;
         }
         self.failing_publish_step().map(|i| self.steps[i].publishes)
@@ -445,7 +475,7 @@ impl Facts {
                 (step.node_auth_token.unwrap_or(TokenEcho::Absent), step.npm_token_env.unwrap_or(TokenEcho::Absent))
             }
             // A whole job log whose failing step echoed no `env:` at all: no token reached it.
-            None if self.steps.len() > 1 && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
+            None if self.structured() && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
             None if self.token_written => return Some("token"),
             None => return self.oidc_output.then_some("oidc"),
         };
@@ -554,10 +584,10 @@ impl Facts {
             "provenance_signed" => Some(Value::Bool(self.provenance_signed)),
             "explicit_provenance" => Some(Value::Bool(self.steps.iter().any(|s| s.explicit_provenance))),
             "publisher" => self.publisher().and_then(text),
-            "failed_step" => self.failed_step.and_then(|i| text(&self.steps[i].name)),
+            "failed_step" => self.failed_step.and_then(|i| text(self.steps[i].runs())),
             "log_date" => self.log_date.as_deref().and_then(text),
             "oidc_intended" => Some(Value::Bool(self.oidc_intended)),
-            "structured" => Some(Value::Bool(self.steps.len() > 1)),
+            "structured" => Some(Value::Bool(self.structured())),
             "auth_failure" => Some(Value::Bool(self.auth_failure)),
             "refusal" => self.refusal.and_then(text),
             "publish_step" => self.publish_step_state().map(|b| Value::Text(if b { "yes" } else { "no" }.into())),
@@ -1041,10 +1071,15 @@ impl FactsBuilder {
                     let step = self.facts.steps.last_mut().expect("a step always exists");
                     step.is_setup_node |= is_setup_node;
                     step.publishes |= publishes;
+                    // A composite action's inner markers stay inside its step.
+                    if step.marker.is_empty() {
+                        step.marker = name;
+                    }
                     self.in_permissions = false;
                     return;
                 }
                 self.facts.steps.push(StepFacts {
+                    marker: name.clone(),
                     name,
                     first_line: line.number,
                     is_setup_node,
@@ -1078,7 +1113,7 @@ impl FactsBuilder {
                 match key.trim() {
                     "publish" => step.publishes |= !value.is_empty(),
                     // JS-DevTools/npm-publish takes the npm token as its `token` input.
-                    "token" if step.name.to_ascii_lowercase().starts_with("js-devtools/npm-publish@") => {
+                    "token" if step.runs().to_ascii_lowercase().starts_with("js-devtools/npm-publish@") => {
                         step.npm_token_env = Some(token_echo(value));
                         step.env_seen = true;
                     }
@@ -1420,7 +1455,16 @@ mod tests {
     /// Facts of a log written as the scanner sees it: timestamps already stripped,
     /// script echoes still coloured.
     fn facts_of(log: &str) -> Facts {
+        facts_named(None, log)
+    }
+
+    /// [`facts_of`], with the log's one step named by its source first, as
+    /// `gh run view --log-failed` or an archive's step file names it.
+    fn facts_named(step: Option<&str>, log: &str) -> Facts {
         let mut b = FactsBuilder::new();
+        if let Some(name) = step {
+            b.start_named_step(name, 1);
+        }
         let mut structure = Structure::default();
         for (i, raw) in log.lines().enumerate() {
             let echo = raw.starts_with("\x1b[36;1m");
@@ -1696,5 +1740,38 @@ mod tests {
         let later =
             format!("{step}changed 1 package in 2s\n##[group]Run npm publish\n##[endgroup]\nnpm error code E404");
         assert_eq!(fact(&facts_of(&later), "npm_upgrade").as_deref(), Some("ok"));
+    }
+
+    /// A step's facts come from its echo (the `Run` marker, `with:`, `env:`), not
+    /// from the name a source gives it: the failed step alone reads the same
+    /// whether the source names it (`Run JS-DevTools/npm-publish@v3`, `Publish`)
+    /// or only its marker does.
+    #[test]
+    fn a_step_named_by_its_source_reads_like_its_marker() {
+        let action = "##[group]Run JS-DevTools/npm-publish@v3\nwith:\n  token: ***\n##[endgroup]\nnpm error code E404\n##[error]Process completed with exit code 1.";
+        let no_env = format!(
+            "##[group]Run npm publish --access public\n\x1b[36;1mnpm publish --access public\x1b[0m\nshell: /usr/bin/bash -e {{0}}\n{FAILED}"
+        );
+        for log in [action, no_env.as_str()] {
+            let plain = facts_of(log).known();
+            for name in ["Run JS-DevTools/npm-publish@v3", "Run npm publish --access public", "Publish"] {
+                let named = facts_named(Some(name), log).known();
+                assert_eq!(named, plain, "{log}\nnamed {name:?}");
+            }
+        }
+        assert_eq!(fact(&facts_of(action), "auth_mode").as_deref(), Some("token"));
+        assert_eq!(fact(&facts_of(&no_env), "auth_mode").as_deref(), Some("oidc"));
+        assert_eq!(fact(&facts_of(&no_env), "failed_step").as_deref(), Some("npm publish --access public"));
+    }
+
+    /// Without a marker, a source's name for a step that has no `name:` still says
+    /// what it runs (GitHub calls it `Run <action or command>`).
+    #[test]
+    fn a_step_runs_its_marker_else_its_name_without_run() {
+        let step =
+            |name: &str, marker: &str| StepFacts { name: name.into(), marker: marker.into(), ..StepFacts::default() };
+        assert_eq!(step("Publish to npm", "npm publish").runs(), "npm publish");
+        assert_eq!(step("Run npm ci", "").runs(), "npm ci");
+        assert_eq!(step("Install dependencies", "").runs(), "Install dependencies");
     }
 }
