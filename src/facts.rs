@@ -863,8 +863,6 @@ fn runs_pnpm_publish(code: &str) -> bool {
 #[derive(Default)]
 pub struct FactsBuilder {
     facts: Facts,
-    /// Steps come from the source (archive step files), not from markers.
-    named_by_source: bool,
     expect_version: u8,
     in_permissions: bool,
 }
@@ -1009,9 +1007,12 @@ impl FactsBuilder {
         b
     }
 
-    /// Starts a step named by the source (a zip step file) rather than by markers.
-    pub fn start_named_step(&mut self, name: &str, line: u64) {
-        self.named_by_source = true;
+    /// Starts step `index`, named by the source (a zip step file, `gh run view`'s
+    /// step column) rather than by its marker. [`Structure::named_step`] numbers
+    /// it: the first one takes the place of the lines before any step.
+    ///
+    /// [`Structure::named_step`]: crate::normalize::Structure::named_step
+    pub fn start_named_step(&mut self, index: usize, name: &str, line: u64) {
         self.facts.steps_named = true;
         let step = StepFacts {
             name: name.to_string(),
@@ -1019,10 +1020,9 @@ impl FactsBuilder {
             publishes: names_publish(name),
             ..StepFacts::default()
         };
-        if self.facts.steps.len() == 1 && self.facts.steps[0].first_line == 0 && !self.facts.steps[0].env_seen {
-            self.facts.steps[0] = step;
-        } else {
-            self.facts.steps.push(step);
+        match self.facts.steps.get_mut(index) {
+            Some(unnamed) => *unnamed = step,
+            None => self.facts.steps.push(step),
         }
     }
 
@@ -1030,11 +1030,6 @@ impl FactsBuilder {
     /// them to the facts whether or not they hold a fact literal.
     pub fn wants_next_line(&self) -> bool {
         self.expect_version > 0
-    }
-
-    /// Index of the step lines are currently attributed to.
-    pub fn current_step(&self) -> usize {
-        self.facts.steps.len() - 1
     }
 
     pub fn step_name(&self, index: usize) -> &str {
@@ -1057,35 +1052,20 @@ impl FactsBuilder {
         let trimmed = text.trim();
         match line.kind {
             LineKind::StepStart => {
-                let name = text
-                    .strip_prefix("##[group]Run ")
-                    .or_else(|| text.strip_prefix("Run "))
-                    .unwrap_or(text)
-                    .trim()
-                    .to_string();
-                let is_setup_node = name.starts_with("actions/setup-node@");
-                // A step file from an archive is one step: its `Run` marker opens the
-                // echo but the source already named the step.
-                let publishes = names_publish(&name);
-                if self.named_by_source {
-                    let step = self.facts.steps.last_mut().expect("a step always exists");
-                    step.is_setup_node |= is_setup_node;
-                    step.publishes |= publishes;
-                    // A composite action's inner markers stay inside its step.
-                    if step.marker.is_empty() {
-                        step.marker = name;
-                    }
-                    self.in_permissions = false;
-                    return;
+                let runs = crate::normalize::run_marker(text);
+                // The marker begins its step, unless the source named the step
+                // (then the marker only says what the step runs).
+                while self.facts.steps.len() <= line.step {
+                    let name = runs.to_string();
+                    self.facts.steps.push(StepFacts { name, first_line: line.number, ..StepFacts::default() });
                 }
-                self.facts.steps.push(StepFacts {
-                    marker: name.clone(),
-                    name,
-                    first_line: line.number,
-                    is_setup_node,
-                    publishes,
-                    ..StepFacts::default()
-                });
+                let step = self.facts.steps.last_mut().expect("a step always exists");
+                step.is_setup_node |= runs.starts_with("actions/setup-node@");
+                step.publishes |= names_publish(runs);
+                // A composite action's inner markers stay inside its step.
+                if step.marker.is_empty() {
+                    step.marker = runs.to_string();
+                }
                 self.in_permissions = false;
                 return;
             }
@@ -1462,16 +1442,16 @@ mod tests {
     /// `gh run view --log-failed` or an archive's step file names it.
     fn facts_named(step: Option<&str>, log: &str) -> Facts {
         let mut b = FactsBuilder::new();
-        if let Some(name) = step {
-            b.start_named_step(name, 1);
-        }
         let mut structure = Structure::default();
+        if let Some(name) = step {
+            b.start_named_step(structure.named_step(), name, 1);
+        }
         for (i, raw) in log.lines().enumerate() {
             let echo = raw.starts_with("\x1b[36;1m");
             let text = raw.trim_start_matches("\x1b[36;1m").trim_end_matches("\x1b[0m");
             let kind = structure.classify(text, echo, true);
             let anatomy = crate::anatomy::anatomy(text);
-            b.line(&Line::single(i as u64 + 1, text, kind, &anatomy));
+            b.line(&Line { step: structure.step(), ..Line::single(i as u64 + 1, text, kind, &anatomy) });
         }
         b.finish(log.lines().count() as u64)
     }
