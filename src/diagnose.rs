@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::matcher::{JobScan, Matcher};
 use crate::pattern::{Confidence, Rule, RuleSet, When, template};
+use crate::scan::{JobScan, Matcher};
 
 /// Most evidence lines per diagnosis.
 const EVIDENCE_MAX: usize = 12;
@@ -336,7 +336,7 @@ fn absorb(into: &mut Diagnosis, evidence: Vec<Evidence>, ids: impl IntoIterator<
 
 fn summarize(scan: &JobScan) -> JobSummary {
     let failed = scan.facts.failed_step;
-    let mut lines: Vec<&crate::matcher::ContextLine> = match failed {
+    let mut lines: Vec<&crate::scan::ContextLine> = match failed {
         Some(i) => scan.context.iter().filter(|c| c.step == i).collect(),
         None => Vec::new(),
     };

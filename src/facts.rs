@@ -123,7 +123,14 @@ impl TokenEcho {
 /// What one step's echo showed.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StepFacts {
+    /// What the step is called: the source's name for it (`gh run view`'s step
+    /// column, an archive's step file), else what its `Run` marker names.
     pub name: String,
+    /// What the step runs as its `##[group]Run` marker names it (an action such as
+    /// `actions/setup-node@v4`, or a script's first line); empty before the marker.
+    /// See [`StepFacts::runs`].
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub marker: String,
     /// Tools seen printing in this step (see [`Facts::publishers`]).
     #[serde(skip)]
     pub publishers: Vec<&'static str>,
@@ -150,6 +157,20 @@ pub struct StepFacts {
     /// The step publishes: its script or inputs run a publish or release command,
     /// or it printed `Publishing to ...` or a `PUT` request line.
     pub publishes: bool,
+}
+
+impl StepFacts {
+    /// What the step runs: its `Run` marker's words, else its name without the
+    /// `Run ` GitHub puts before the action or command of a step that has no
+    /// `name:` (`Run JS-DevTools/npm-publish@v3` in `gh run view`'s step column).
+    /// Facts about what a step does read this, never the name a source gave it,
+    /// so a log reads the same whether or not its source names the steps.
+    pub fn runs(&self) -> &str {
+        if !self.marker.is_empty() {
+            return &self.marker;
+        }
+        self.name.strip_prefix("Run ").unwrap_or(&self.name)
+    }
 }
 
 /// Everything the structure of one job's log says. Filled by [`FactsBuilder`].
@@ -440,8 +461,8 @@ pub const FACTS: &[Fact] = &[
     Fact {
         name: "failed_step",
         kind: Kind::Text,
-        doc: "name of the step with the first ##[error]",
-        read: |f| f.failed_step.and_then(|i| text(&f.steps[i].name)),
+        doc: "what the step with the first ##[error] runs: its `Run` marker's action or command, else its name",
+        read: |f| f.failed_step.and_then(|i| text(f.steps[i].runs())),
     },
     Fact {
         name: "log_date",
@@ -458,8 +479,8 @@ pub const FACTS: &[Fact] = &[
     Fact {
         name: "structured",
         kind: Kind::Flag,
-        doc: "the log has Actions step markers (##[group]Run)",
-        read: |f| Some(Value::Bool(f.steps.len() > 1)),
+        doc: "the log has Actions steps: a ##[group]Run marker, or several steps its source named",
+        read: |f| Some(Value::Bool(f.structured())),
     },
     Fact {
         name: "auth_failure",
@@ -542,6 +563,15 @@ impl Facts {
         self.steps.iter().rev().find(|s| s.script_publishes && s.env_seen)
     }
 
+    /// The log shows Actions steps: a `Run` marker opened one (a fragment that starts
+    /// at its step's marker is a step, not a nameless paste), or the source named
+    /// more than one. The steps are counted, not their names: a source that names
+    /// the one step it holds (`gh run view --log-failed`) says no more about it
+    /// than the step's own marker does.
+    fn structured(&self) -> bool {
+        self.steps.len() > 1 || self.steps.iter().any(|s| !s.marker.is_empty())
+    }
+
     /// The best estimate of the npm version that ran the publish. The E404
     /// wording was printed by that npm itself, so a version it contradicts (setup-
     /// node's npm, replaced by a step the log does not explain) is not reported.
@@ -599,7 +629,7 @@ impl Facts {
     /// Does the failing step publish? `None` for a fragment without steps or
     /// without a failing step.
     fn publish_step_state(&self) -> Option<bool> {
-        if self.steps.len() <= 1 && !self.steps_named {
+        if !self.structured() && !self.steps_named {
             return None;
         }
         self.failing_publish_step().map(|i| self.steps[i].publishes)
@@ -638,7 +668,7 @@ impl Facts {
                 (step.node_auth_token.unwrap_or(TokenEcho::Absent), step.npm_token_env.unwrap_or(TokenEcho::Absent))
             }
             // A whole job log whose failing step echoed no `env:` at all: no token reached it.
-            None if self.steps.len() > 1 && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
+            None if self.structured() && self.failed_step.is_some() => (TokenEcho::Absent, TokenEcho::Absent),
             None if self.token_written => return Some("token"),
             None => return self.oidc_output.then_some("oidc"),
         };
@@ -984,8 +1014,6 @@ fn runs_pnpm_publish(code: &str) -> bool {
 #[derive(Default)]
 pub struct FactsBuilder {
     facts: Facts,
-    /// Steps come from the source (archive step files), not from markers.
-    named_by_source: bool,
     expect_version: u8,
     in_permissions: bool,
 }
@@ -1107,9 +1135,12 @@ impl FactsBuilder {
         b
     }
 
-    /// Starts a step named by the source (a zip step file) rather than by markers.
-    pub fn start_named_step(&mut self, name: &str, line: u64) {
-        self.named_by_source = true;
+    /// Starts step `index`, named by the source (a zip step file, `gh run view`'s
+    /// step column) rather than by its marker. [`Structure::named_step`] numbers
+    /// it: the first one takes the place of the lines before any step.
+    ///
+    /// [`Structure::named_step`]: crate::normalize::Structure::named_step
+    pub fn start_named_step(&mut self, index: usize, name: &str, line: u64) {
         self.facts.steps_named = true;
         let step = StepFacts {
             name: name.to_string(),
@@ -1117,10 +1148,9 @@ impl FactsBuilder {
             publishes: names_publish(name),
             ..StepFacts::default()
         };
-        if self.facts.steps.len() == 1 && self.facts.steps[0].first_line == 0 && !self.facts.steps[0].env_seen {
-            self.facts.steps[0] = step;
-        } else {
-            self.facts.steps.push(step);
+        match self.facts.steps.get_mut(index) {
+            Some(unnamed) => *unnamed = step,
+            None => self.facts.steps.push(step),
         }
     }
 
@@ -1128,11 +1158,6 @@ impl FactsBuilder {
     /// them to the facts whether or not they hold a fact literal.
     pub fn wants_next_line(&self) -> bool {
         self.expect_version > 0
-    }
-
-    /// Index of the step lines are currently attributed to.
-    pub fn current_step(&self) -> usize {
-        self.facts.steps.len() - 1
     }
 
     pub fn step_name(&self, index: usize) -> &str {
@@ -1155,30 +1180,20 @@ impl FactsBuilder {
         let trimmed = text.trim();
         match line.kind {
             LineKind::StepStart => {
-                let name = text
-                    .strip_prefix("##[group]Run ")
-                    .or_else(|| text.strip_prefix("Run "))
-                    .unwrap_or(text)
-                    .trim()
-                    .to_string();
-                let is_setup_node = name.starts_with("actions/setup-node@");
-                // A step file from an archive is one step: its `Run` marker opens the
-                // echo but the source already named the step.
-                let publishes = names_publish(&name);
-                if self.named_by_source {
-                    let step = self.facts.steps.last_mut().expect("a step always exists");
-                    step.is_setup_node |= is_setup_node;
-                    step.publishes |= publishes;
-                    self.in_permissions = false;
-                    return;
+                let runs = crate::normalize::run_marker(text);
+                // The marker begins its step, unless the source named the step
+                // (then the marker only says what the step runs).
+                while self.facts.steps.len() <= line.step {
+                    let name = runs.to_string();
+                    self.facts.steps.push(StepFacts { name, first_line: line.number, ..StepFacts::default() });
                 }
-                self.facts.steps.push(StepFacts {
-                    name,
-                    first_line: line.number,
-                    is_setup_node,
-                    publishes,
-                    ..StepFacts::default()
-                });
+                let step = self.facts.steps.last_mut().expect("a step always exists");
+                step.is_setup_node |= runs.starts_with("actions/setup-node@");
+                step.publishes |= names_publish(runs);
+                // A composite action's inner markers stay inside its step.
+                if step.marker.is_empty() {
+                    step.marker = runs.to_string();
+                }
                 self.in_permissions = false;
                 return;
             }
@@ -1206,7 +1221,7 @@ impl FactsBuilder {
                 match key.trim() {
                     "publish" => step.publishes |= !value.is_empty(),
                     // JS-DevTools/npm-publish takes the npm token as its `token` input.
-                    "token" if step.name.to_ascii_lowercase().starts_with("js-devtools/npm-publish@") => {
+                    "token" if step.runs().to_ascii_lowercase().starts_with("js-devtools/npm-publish@") => {
                         step.npm_token_env = Some(token_echo(value));
                         step.env_seen = true;
                     }
@@ -1553,14 +1568,23 @@ mod tests {
     /// Facts of a log written as the scanner sees it: timestamps already stripped,
     /// script echoes still coloured.
     fn facts_of(log: &str) -> Facts {
+        facts_named(None, log)
+    }
+
+    /// [`facts_of`], with the log's one step named by its source first, as
+    /// `gh run view --log-failed` or an archive's step file names it.
+    fn facts_named(step: Option<&str>, log: &str) -> Facts {
         let mut b = FactsBuilder::new();
         let mut structure = Structure::default();
+        if let Some(name) = step {
+            b.start_named_step(structure.named_step(), name, 1);
+        }
         for (i, raw) in log.lines().enumerate() {
             let echo = raw.starts_with("\x1b[36;1m");
             let text = raw.trim_start_matches("\x1b[36;1m").trim_end_matches("\x1b[0m");
             let kind = structure.classify(text, echo, true);
             let anatomy = crate::anatomy::anatomy(text);
-            b.line(&Line::single(i as u64 + 1, text, kind, &anatomy));
+            b.line(&Line { step: structure.step(), ..Line::single(i as u64 + 1, text, kind, &anatomy) });
         }
         b.finish(log.lines().count() as u64)
     }
@@ -1848,5 +1872,38 @@ mod tests {
         let later =
             format!("{step}changed 1 package in 2s\n##[group]Run npm publish\n##[endgroup]\nnpm error code E404");
         assert_eq!(fact(&facts_of(&later), "npm_upgrade").as_deref(), Some("ok"));
+    }
+
+    /// A step's facts come from its echo (the `Run` marker, `with:`, `env:`), not
+    /// from the name a source gives it: the failed step alone reads the same
+    /// whether the source names it (`Run JS-DevTools/npm-publish@v3`, `Publish`)
+    /// or only its marker does.
+    #[test]
+    fn a_step_named_by_its_source_reads_like_its_marker() {
+        let action = "##[group]Run JS-DevTools/npm-publish@v3\nwith:\n  token: ***\n##[endgroup]\nnpm error code E404\n##[error]Process completed with exit code 1.";
+        let no_env = format!(
+            "##[group]Run npm publish --access public\n\x1b[36;1mnpm publish --access public\x1b[0m\nshell: /usr/bin/bash -e {{0}}\n{FAILED}"
+        );
+        for log in [action, no_env.as_str()] {
+            let plain = facts_of(log).known();
+            for name in ["Run JS-DevTools/npm-publish@v3", "Run npm publish --access public", "Publish"] {
+                let named = facts_named(Some(name), log).known();
+                assert_eq!(named, plain, "{log}\nnamed {name:?}");
+            }
+        }
+        assert_eq!(fact(&facts_of(action), "auth_mode").as_deref(), Some("token"));
+        assert_eq!(fact(&facts_of(&no_env), "auth_mode").as_deref(), Some("oidc"));
+        assert_eq!(fact(&facts_of(&no_env), "failed_step").as_deref(), Some("npm publish --access public"));
+    }
+
+    /// Without a marker, a source's name for a step that has no `name:` still says
+    /// what it runs (GitHub calls it `Run <action or command>`).
+    #[test]
+    fn a_step_runs_its_marker_else_its_name_without_run() {
+        let step =
+            |name: &str, marker: &str| StepFacts { name: name.into(), marker: marker.into(), ..StepFacts::default() };
+        assert_eq!(step("Publish to npm", "npm publish").runs(), "npm publish");
+        assert_eq!(step("Run npm ci", "").runs(), "npm ci");
+        assert_eq!(step("Install dependencies", "").runs(), "Install dependencies");
     }
 }

@@ -1,11 +1,13 @@
 //! npm-logdoc reads the log of a failed CI job and names the root cause.
 //!
-//! The pipeline: a [`source`] yields each job's bytes as a stream; the [`matcher`]
-//! runs one literal prefilter pass over it, handing the few candidate lines to
-//! [`normalize`] (prefixes, colour codes, echo versus output) and [`facts`] (versions,
-//! env echoes, runner, publisher) and confirming rule signals with their regexes; the
-//! [`pattern`] rules then turn hits and facts into ranked diagnoses in [`diagnose`];
-//! [`render`] prints them after [`redact`] has removed anything secret.
+//! The pipeline: a [`source`] yields each job's bytes as a stream; the [`scan`]ner
+//! runs one literal prefilter pass over it, has [`normalize`] and [`anatomy`] take
+//! the few candidate lines apart (prefixes, colour codes, echo versus output, who
+//! said it), and hands each to its sinks: [`facts`] (versions, env echoes, runner,
+//! publisher), the rule signals confirmed with their regexes, and the context of
+//! a failure no rule explains; the [`pattern`] rules then turn hits and facts into
+//! ranked diagnoses in [`diagnose`]; [`render`] prints them after [`redact`] has
+//! removed anything secret.
 
 pub mod anatomy;
 pub mod bot;
@@ -16,18 +18,20 @@ pub mod docs;
 pub mod error;
 pub mod examples;
 pub mod facts;
-pub mod matcher;
 pub mod normalize;
 pub mod pattern;
 pub mod redact;
 pub mod render;
+pub mod scan;
 pub mod source;
 pub mod walk;
 
 pub use diagnose::{Diagnosis, Evidence, Report};
 pub use error::Error;
-pub use matcher::Matcher;
 pub use pattern::RuleSet;
+/// The scanner's former name, for code written against it.
+pub use scan as matcher;
+pub use scan::Matcher;
 
 /// The log analysed by `npm-logdoc analyze --example`: a release job whose publish
 /// failed (shipped so a newcomer sees a real report at once).

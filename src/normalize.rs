@@ -32,6 +32,8 @@ pub enum LineKind {
 pub struct Line<'a> {
     /// 1-based line number in the source it came from (its first line).
     pub number: u64,
+    /// The step it is in (see [`Structure::step`]).
+    pub step: usize,
     /// The whole text, continuation lines joined on.
     pub text: &'a str,
     pub kind: LineKind,
@@ -51,6 +53,7 @@ impl<'a> Line<'a> {
         let output = kind == LineKind::Output;
         Line {
             number,
+            step: 0,
             text,
             kind,
             message: if output { &anatomy.message } else { text },
@@ -275,29 +278,70 @@ pub fn text_in<'a>(buf: &'a [u8], spare: &'a mut String) -> &'a str {
     spare
 }
 
-/// Tells echoed commands from output, line by line, within one job.
+/// What a step's `Run` marker (`##[group]Run <x>`, or a web copy's `Run <x>`)
+/// says the step runs: an action (`actions/setup-node@v4`) or a script's first
+/// line.
+pub fn run_marker(text: &str) -> &str {
+    text.strip_prefix("##[group]Run ").or_else(|| text.strip_prefix("Run ")).unwrap_or(text).trim()
+}
+
+/// Tells echoed commands from output, and which step a line is in, line by line,
+/// within one job.
 ///
 /// The runner echoes a `run:` step as `##[group]Run <first line>`, the script lines
 /// (coloured cyan), `shell:`, and an `env:` block, then `##[endgroup]`; an action
 /// step echoes `with:` inputs instead of script lines. Only lines the scanner
 /// looks at pass through here, so the classification relies on each line alone
 /// plus whether an echo block is open.
+///
+/// Steps: the job's lines before any step are step 0 (`Set up job`). Each `Run`
+/// marker begins the next step, unless the source names the steps (an archive's
+/// step files, `gh run view`'s step column): then a step begins where the source
+/// says, the first one taking the place of step 0, and markers stay inside it
+/// (a composite action's inner steps).
 #[derive(Debug, Default)]
 pub struct Structure {
     in_echo: bool,
     /// A step header copied from the web view (`Run <command>`, its echo indented
     /// by two spaces below it, timestamps gone).
     web_echo: bool,
+    step: usize,
+    /// A step has begun (by a marker or by the source).
+    stepped: bool,
+    named_by_source: bool,
 }
 
 impl Structure {
+    /// The step the lines classified last are in: 0 before any step.
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    /// The source names a step that begins here; returns its index.
+    pub fn named_step(&mut self) -> usize {
+        if self.stepped {
+            self.step += 1;
+        }
+        self.stepped = true;
+        self.named_by_source = true;
+        self.step
+    }
+
+    fn marker(&mut self) -> LineKind {
+        if !self.named_by_source {
+            self.step += 1;
+            self.stepped = true;
+        }
+        LineKind::StepStart
+    }
+
     /// Classifies one line; `stamped`: it carried a runner timestamp.
     pub fn classify(&mut self, text: &str, script_echo: bool, stamped: bool) -> LineKind {
         if let Some(rest) = text.strip_prefix("##[") {
             self.web_echo = false;
             if rest.starts_with("group]Run ") {
                 self.in_echo = true;
-                return LineKind::StepStart;
+                return self.marker();
             }
             if rest.starts_with("endgroup]") || rest.starts_with("group]") {
                 self.in_echo = false;
@@ -307,7 +351,7 @@ impl Structure {
         if !stamped && !self.in_echo {
             if text.starts_with("Run ") && text.len() > 4 {
                 self.web_echo = true;
-                return LineKind::StepStart;
+                return self.marker();
             }
             if self.web_echo {
                 match text.strip_prefix("  ") {
@@ -442,6 +486,28 @@ mod tests {
         assert_eq!(s.classify("##[endgroup]", false, true), LineKind::Output);
         assert_eq!(s.classify("npm error code E404", false, true), LineKind::Output);
         assert_eq!(s.classify("  NODE_AUTH_TOKEN: ***", false, true), LineKind::Output);
+    }
+
+    #[test]
+    fn markers_begin_steps_unless_the_source_names_them() {
+        let mut s = Structure::default();
+        s.classify("Current runner version: '2.330.0'", false, true);
+        assert_eq!(s.step(), 0);
+        s.classify("##[group]Run actions/checkout@v4", false, true);
+        s.classify("##[endgroup]", false, true);
+        assert_eq!(s.step(), 1);
+        s.classify("##[group]Run npm publish", false, true);
+        assert_eq!(s.step(), 2);
+        // Named by the source: the first named step is step 0, and its own marker
+        // (or a composite action's inner ones) begins no other.
+        let mut s = Structure::default();
+        assert_eq!(s.named_step(), 0);
+        s.classify("##[group]Run ./.github/actions/release", false, true);
+        s.classify("##[group]Run npm publish", false, true);
+        assert_eq!(s.step(), 0);
+        assert_eq!(s.named_step(), 1);
+        assert_eq!(run_marker("##[group]Run npm publish --access public"), "npm publish --access public");
+        assert_eq!(run_marker("Run actions/setup-node@v4"), "actions/setup-node@v4");
     }
 
     #[test]

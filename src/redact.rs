@@ -42,7 +42,7 @@ static TOKENS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the token regex is valid")
 });
 
-/// A token cut short by an excerpt (`matcher::excerpt` ends a cut line with `…`):
+/// A token cut short by an excerpt (`scan::excerpt` ends a cut line with `…`):
 /// too short for [`TOKENS`], but its prefix is still a secret's start.
 static CUT_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:npm_|gh[pousr]_|github_pat_|glpat-|eyJ|xox[abposre]-|xapp-|AKIA|ASIA)[A-Za-z0-9_.-]*…$")

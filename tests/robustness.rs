@@ -7,8 +7,8 @@
 use std::io::{Cursor, Write};
 use std::sync::LazyLock;
 
-use npm_logdoc::matcher::JobScan;
 use npm_logdoc::normalize;
+use npm_logdoc::scan::JobScan;
 use npm_logdoc::source::{Archive, ArchiveLimits, SourceError, scan_reader};
 use npm_logdoc::{Matcher, RuleSet};
 use proptest::prelude::*;

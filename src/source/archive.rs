@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 use std::path::Path;
 
-use crate::matcher::{JobScan, Matcher};
+use crate::scan::{JobScan, Matcher};
 
 use super::SourceError;
 
@@ -220,7 +220,7 @@ impl<R: Read + Seek> Archive<R> {
 /// Feeds one entry or file, read as [`sniff::text`] decides; `Some(what)` when
 /// it is binary (and nothing was fed).
 fn feed(
-    scanner: &mut crate::matcher::JobScanner<'_>,
+    scanner: &mut crate::scan::JobScanner<'_>,
     step: Option<&str>,
     reader: impl Read,
     origin: &str,
@@ -235,7 +235,7 @@ fn feed(
     };
     match scanner.feed(step, &mut text) {
         Ok(()) => Ok(None),
-        Err(e @ crate::matcher::ScanError::Binary) => Ok(Some(e.to_string())),
+        Err(e @ crate::scan::ScanError::Binary) => Ok(Some(e.to_string())),
         Err(e) => Err(SourceError::from_scan(origin, e)),
     }
 }
@@ -314,7 +314,7 @@ pub(crate) fn scan_folder_noting(
 /// [`feed`], noting a binary segment as skipped (the first such one is the error if
 /// nothing else was read); 1 when the segment was read.
 fn feed_noting(
-    scanner: &mut crate::matcher::JobScanner<'_>,
+    scanner: &mut crate::scan::JobScanner<'_>,
     step: Option<&str>,
     reader: impl Read,
     origin: &str,

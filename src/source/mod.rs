@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::matcher::{JobScan, Matcher, ScanError};
+use crate::scan::{JobScan, Matcher, ScanError};
 
 pub use archive::{Archive, ArchiveLimits, Capped, JobFiles, Layout, scan_folder, scan_zip};
 

@@ -20,7 +20,7 @@ use std::io::{self, BufReader, Read, Seek};
 
 use futures_util::StreamExt;
 
-use crate::matcher::{JobScan, JobScanner, Matcher};
+use crate::scan::{JobScan, JobScanner, Matcher};
 use crate::source::{Archive, ArchiveLimits, SourceError};
 
 pub use api::{Job, PullRequestRef, Run, Step};

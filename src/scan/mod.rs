@@ -1,22 +1,32 @@
-//! One pass over a job's bytes: a literal prefilter (Aho-Corasick over every rule
-//! literal and every structure literal) finds the few lines worth reading; only those
-//! are normalised, classified, fed to facts, and confirmed with their candidate
-//! signals' regexes. Lines without a literal cost a newline count.
+//! The scanner: one pass over a job's bytes. It reads fixed blocks, refuses
+//! binary data, and lets the block prefilter ([`filter`]: every rule literal and
+//! every structure literal) find the few lines worth reading; only those are
+//! normalised, joined with the lines that continue them, classified, split into
+//! the jobs and steps of `gh run view` output, and handed to the job's sinks
+//! ([`sink`]: facts, signals, context). Lines without a literal cost a newline
+//! count.
 //!
 //! Memory stays flat: input is read in fixed blocks, a line longer than a block is
 //! read as several segments with one line number, and each signal keeps its first
 //! few hits and a count.
 
-use std::collections::{HashMap, VecDeque};
+pub mod filter;
+pub mod sink;
+
+use std::collections::HashMap;
 use std::io::{self, Read};
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::anatomy::{self, Anatomy, Level, Speaker};
-use crate::facts::{FACT_LITERALS, Facts, FactsBuilder};
+use crate::facts::{FACT_LITERALS, Facts};
 use crate::normalize::{self, Line, LineKind, Prefix, Structure};
 use crate::pattern::{RuleSet, Scope, SignalRegex};
+
+use filter::{LANES, LineFilter};
+pub use sink::{
+    ContextLine, ContextSink, EXCERPT_MAX, FactsSink, Hit, Scanned, SignalHits, SignalSink, Sink, excerpt, package_name,
+};
 
 /// Most physical lines joined into one logical line, before and after the
 /// candidate, and the longest logical line built.
@@ -26,12 +36,6 @@ const JOIN_BYTES: usize = 4096;
 
 /// Bytes read at a time; also the longest line segment handled as one line.
 pub const BLOCK: usize = 1 << 20;
-/// Hits kept per signal per job (the count goes on).
-const HITS_KEPT: usize = 8;
-/// Error-looking lines kept per job for the "no known cause" report.
-const CONTEXT_KEPT: usize = 64;
-/// Longest excerpt of a line kept as evidence.
-pub const EXCERPT_MAX: usize = 400;
 
 /// Literals of lines worth showing when no rule explains a failure.
 const CONTEXT_LITERALS: &[&str] = &[
@@ -58,32 +62,6 @@ pub enum ScanError {
     Io(#[from] io::Error),
     #[error("it holds binary data (NUL bytes near the start), not a text log")]
     Binary,
-}
-
-/// One (logical) line a signal matched.
-#[derive(Clone, Debug)]
-pub struct Hit {
-    pub line: u64,
-    /// The last physical line of the logical line (`line` when it is one line).
-    pub last_line: u64,
-    pub step: usize,
-    pub text: String,
-    pub captures: Vec<(String, String)>,
-}
-
-/// The hits of one signal in one job.
-#[derive(Clone, Debug, Default)]
-pub struct SignalHits {
-    pub count: u64,
-    pub kept: Vec<Hit>,
-}
-
-/// An error-looking output line, kept for the report when no rule matches.
-#[derive(Clone, Debug)]
-pub struct ContextLine {
-    pub line: u64,
-    pub step: usize,
-    pub text: String,
 }
 
 /// What one job's log yielded.
@@ -257,44 +235,49 @@ impl Matcher {
     }
 }
 
-struct JobState {
+/// The consumers of one job's lines, in the order each line reaches them.
+type JobSinks<'m> = (FactsSink, SignalSink<'m>, ContextSink);
+
+struct JobState<'m> {
     name: Option<String>,
     gh_job: Option<Vec<u8>>,
     /// The step column of `gh run view --log` lines: it names the step.
     gh_step: Option<Vec<u8>>,
-    facts: FactsBuilder,
     structure: Structure,
-    hits: Vec<SignalHits>,
-    context: VecDeque<ContextLine>,
+    sinks: JobSinks<'m>,
     lines: u64,
     saw_timestamp: bool,
     seen_any: bool,
 }
 
-impl JobState {
-    fn new(m: &Matcher, name: Option<String>) -> JobState {
+impl<'m> JobState<'m> {
+    fn new(m: &'m Matcher, name: Option<String>) -> JobState<'m> {
         JobState {
             name,
             gh_job: None,
             gh_step: None,
-            facts: FactsBuilder::new(),
             structure: Structure::default(),
-            hits: vec![SignalHits::default(); m.signals.len()],
-            context: VecDeque::new(),
+            sinks: (FactsSink::new(m.every_line), SignalSink::new(&m.signals), ContextSink::default()),
             lines: 0,
             saw_timestamp: false,
             seen_any: false,
         }
     }
 
+    /// A step its source names begins at `line`.
+    fn named_step(&mut self, name: &str, line: u64) {
+        let index = self.structure.named_step();
+        self.sinks.named_step(index, name, line);
+    }
+
     fn finish(self, origin: &str) -> JobScan {
-        let facts = self.facts.finish(self.lines);
+        let (facts, hits, context) = self.sinks.finish(self.lines);
         JobScan {
             name: self.name.unwrap_or_else(|| "log".to_string()),
             origin: origin.to_string(),
             facts,
-            hits: self.hits,
-            context: self.context.into(),
+            hits,
+            context,
         }
     }
 }
@@ -303,7 +286,7 @@ impl JobState {
 pub struct JobScanner<'m> {
     m: &'m Matcher,
     origin: String,
-    current: JobState,
+    current: JobState<'m>,
     done: Vec<JobScan>,
     buf: Vec<u8>,
     norm: Vec<u8>,
@@ -333,34 +316,12 @@ fn clean(raw: &[u8]) -> (String, Prefix) {
     (normalize::text(&out).into_owned(), prefix)
 }
 
-/// Cuts `text` to at most `max` bytes on a character boundary.
-pub fn excerpt(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    excerpt_into(text, max, &mut out);
-    out
-}
-
-/// [`excerpt`] into a buffer the caller reuses.
-fn excerpt_into(text: &str, max: usize, out: &mut String) {
-    out.clear();
-    if text.len() <= max {
-        out.push_str(text);
-        return;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    out.push_str(&text[..end]);
-    out.push('…');
-}
-
 impl JobScanner<'_> {
     /// Reads one segment to its end. `step` names the step when the source knows it
     /// (a zip's step file); line numbers restart with each segment.
     pub fn feed(&mut self, step: Option<&str>, reader: &mut dyn Read) -> Result<(), ScanError> {
         if let Some(step) = step {
-            self.current.facts.start_named_step(step, 1);
+            self.current.named_step(step, 1);
         }
         if self.buf.len() != BLOCK {
             self.buf = vec![0; BLOCK];
@@ -416,7 +377,7 @@ impl JobScanner<'_> {
         let mut next = 0usize;
         let mut candidates = lines.iter().flatten();
         loop {
-            let (start, end) = if (self.m.every_line || self.current.facts.wants_next_line()) && next < block.len() {
+            let (start, end) = if (self.m.every_line || self.current.sinks.wants_next_line()) && next < block.len() {
                 (next, memchr::memchr(b'\n', &block[next..]).map_or(block.len(), |i| next + i))
             } else {
                 match candidates.next() {
@@ -488,7 +449,7 @@ impl JobScanner<'_> {
         let state = &mut self.current;
         if let Some(step) = &columns.1 {
             if state.gh_step.as_ref() != Some(step) {
-                state.facts.start_named_step(&String::from_utf8_lossy(step), number);
+                state.named_step(&String::from_utf8_lossy(step), number);
                 state.gh_step = Some(step.clone());
             }
         }
@@ -496,7 +457,7 @@ impl JobScanner<'_> {
         if !state.saw_timestamp {
             if let Some(stamp) = &columns.2 {
                 state.saw_timestamp = true;
-                state.facts.saw_timestamp(&String::from_utf8_lossy(stamp));
+                state.sinks.timestamp(&String::from_utf8_lossy(stamp));
             }
         }
         let kind = state.structure.classify(&text, prefix.script_echo, stamped);
@@ -649,9 +610,9 @@ impl JobScanner<'_> {
                 }
             }
         }
-        let state = &mut self.current;
         let line = Line {
             number: head_number,
+            step: self.current.structure.step(),
             text: &full,
             kind,
             message: &message,
@@ -660,71 +621,8 @@ impl JobScanner<'_> {
             quoted: is_output && head_anatomy.quoted,
             container: is_output && head_anatomy.container,
         };
-        // Facts read only the lines of their own literals (FACT_LITERALS says
-        // so); a line that is here for a rule's literal alone costs them nothing.
-        if fact || self.m.every_line || state.facts.wants_next_line() {
-            state.facts.line(&line);
-        }
-        let step = state.facts.current_step();
-        for &sig in &self.candidates {
-            let signal = &self.m.signals[sig as usize];
-            let in_scope = match signal.scope {
-                Scope::Output => is_output && signal.admits(head_anatomy),
-                Scope::Echo => !is_output && kind != LineKind::StepStart,
-                Scope::Any => !is_output || signal.admits(head_anatomy),
-            };
-            if !in_scope {
-                continue;
-            }
-            let regex = signal.regex.get();
-            // The joined message, else the first line's own: a join never hides
-            // what the line said alone (a wrong join of two plain lines).
-            let found = regex.captures(message.as_bytes()).or_else(|| {
-                if lines.len() == 1 || head_anatomy.quoted {
-                    return None;
-                }
-                let alone = anatomies.iter().filter(|a| !a.quoted && (signal.scope == Scope::Echo || signal.admits(a)));
-                alone.map(|a| a.message.as_ref()).find_map(|m| regex.captures(m.as_bytes()))
-            });
-            let Some(caps) = found else {
-                continue;
-            };
-            let hits = &mut state.hits[sig as usize];
-            hits.count += 1;
-            if hits.kept.len() < HITS_KEPT {
-                let captures = regex
-                    .capture_names()
-                    .enumerate()
-                    .filter_map(|(i, name)| {
-                        let name = name?;
-                        let value = caps.get(i)?;
-                        let mut value = String::from_utf8_lossy(value.as_bytes()).trim().to_string();
-                        if name == "pkg" {
-                            value = package_name(&value);
-                        }
-                        Some((name.to_string(), value))
-                    })
-                    .collect();
-                hits.kept.push(Hit {
-                    line: head_number,
-                    last_line: last_number,
-                    step,
-                    text: excerpt(full.trim_end(), EXCERPT_MAX),
-                    captures,
-                });
-            }
-        }
-        if context && is_output && !line.quoted && !message.starts_with("Process completed with exit code") {
-            // Once the window is full, the oldest entry's buffer is reused.
-            let mut slot = match state.context.len() {
-                CONTEXT_KEPT => state.context.pop_front().expect("the window is full"),
-                _ => ContextLine { line: 0, step: 0, text: String::new() },
-            };
-            slot.line = head_number;
-            slot.step = step;
-            excerpt_into(full.trim(), EXCERPT_MAX, &mut slot.text);
-            state.context.push_back(slot);
-        }
+        let scanned = Scanned { line, last_number, parts: &anatomies, signals: &self.candidates, fact, context };
+        self.current.sinks.line(&scanned);
         last
     }
 
@@ -738,256 +636,57 @@ impl JobScanner<'_> {
     /// Names a segment's step for attribution without reading it (used by sources
     /// that know step names).
     pub fn step_name(&self, index: usize) -> &str {
-        self.current.facts.step_name(index)
+        self.current.sinks.0.step_name(index)
     }
-}
-
-/// Independent DFA walks interleaved by [`LineFilter::candidate_lines`].
-const LANES: usize = 4;
-
-/// Set in a transition whose target state ends a literal.
-const MATCH: u32 = 1 << 31;
-
-/// The block prefilter: an Aho-Corasick DFA over every literal, flattened into
-/// one table so that a step costs a class look-up, an add and a load.
-///
-/// States are numbered `0, stride, 2 * stride, ...` (premultiplied), so the next
-/// state is `trans[state + class[byte]]`; [`MATCH`] marks the entries that enter
-/// a state where a literal ends, so four walks test for a match with one `or`.
-/// Bytes that occur in no literal share class 0 (they lead every state back to
-/// the start).
-pub struct LineFilter {
-    class: [u8; 256],
-    trans: Vec<u32>,
-    start: u32,
-}
-
-impl LineFilter {
-    /// Builds the filter. No literals: it finds nothing. An empty literal (or a
-    /// set too large to tabulate): every non-empty line is a candidate.
-    pub fn new<S: AsRef<[u8]>>(literals: &[S]) -> LineFilter {
-        // Class 0: the bytes of no literal. `reps[c]` is a byte of class `c`.
-        let mut used = [false; 256];
-        literals.iter().flat_map(|l| l.as_ref()).for_each(|&b| used[usize::from(b)] = true);
-        let mut class = [0u8; 256];
-        let mut reps = Vec::with_capacity(256);
-        if used.iter().all(|u| *u) {
-            class = std::array::from_fn(|b| b as u8);
-            reps.extend(0..=255u8);
-        } else {
-            reps.push((0..=255u8).find(|b| !used[usize::from(*b)]).unwrap_or(0));
-            for b in 0..=255u8 {
-                if used[usize::from(b)] {
-                    class[usize::from(b)] = reps.len() as u8;
-                    reps.push(b);
-                }
-            }
-        }
-        let stride = reps.len().next_power_of_two();
-        let nothing = LineFilter { class, trans: vec![0; stride], start: 0 };
-        let everything = LineFilter { class, trans: vec![MATCH; stride], start: 0 };
-        if literals.is_empty() {
-            return nothing;
-        }
-        if literals.iter().any(|l| l.as_ref().is_empty()) {
-            return everything;
-        }
-        let built = aho_corasick::dfa::Builder::new()
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Unanchored)
-            .prefilter(false)
-            .build(literals);
-        let Some((dfa, start)) = built.ok().and_then(|d| d.start_state(Anchored::No).ok().map(|s| (d, s))) else {
-            return everything;
-        };
-        // Number the DFA's states in the order a walk from the start reaches them;
-        // `ids` maps a DFA state id to that number (u32::MAX: not reached yet).
-        let mut ids = vec![u32::MAX; start.as_usize() + 1];
-        let mut order = vec![start];
-        ids[start.as_usize()] = 0;
-        let mut trans = Vec::new();
-        let mut next = 0;
-        while next < order.len() {
-            if (order.len() + 1) * stride >= MATCH as usize {
-                return everything;
-            }
-            let sid = order[next];
-            next += 1;
-            let row = trans.len();
-            trans.resize(row + stride, 0);
-            for (c, &b) in reps.iter().enumerate() {
-                let to = dfa.next_state(Anchored::No, sid, b);
-                if to.as_usize() >= ids.len() {
-                    ids.resize(to.as_usize() + 1, u32::MAX);
-                }
-                if ids[to.as_usize()] == u32::MAX {
-                    ids[to.as_usize()] = order.len() as u32;
-                    order.push(to);
-                }
-                let id = ids[to.as_usize()];
-                let flag = if dfa.is_match(to) { MATCH } else { 0 };
-                trans[row + c] = (id * stride as u32) | flag;
-            }
-        }
-        LineFilter { class, trans, start: 0 }
-    }
-
-    /// Finds the lines of `block` that hold at least one literal, as `(start, end)`
-    /// byte ranges without the newline, in order when `found`'s lists are read one
-    /// after the other.
-    ///
-    /// A DFA walk is bound by the latency of its table look-ups: each step needs
-    /// the state the previous one produced. The block is therefore cut at line
-    /// starts into [`LANES`] stretches walked in lock step, so the look-ups of
-    /// different stretches overlap. A literal never holds a newline, so a stretch
-    /// that starts at a line start can start in the start state, and after a
-    /// candidate line the walk restarts at the next line. No allocation once
-    /// `found` has grown.
-    pub fn candidate_lines(&self, block: &[u8], found: &mut [Vec<(usize, usize)>; LANES]) {
-        found.iter_mut().for_each(Vec::clear);
-        let (class, trans, start) = (&self.class, &self.trans[..], self.start);
-        let step = |s: u32, b: u8| trans[(s + u32::from(class[usize::from(b)])) as usize];
-        let n = block.len();
-        // Stretch k is lo[k]..hi[k]; each begins at a line start.
-        let mut lo = [0usize; LANES];
-        let mut hi = [n; LANES];
-        for k in 1..LANES {
-            let at = (k * n / LANES).max(lo[k - 1]);
-            lo[k] = memchr::memchr(b'\n', &block[at..]).map_or(n, |i| at + i + 1);
-            hi[k - 1] = lo[k];
-        }
-        let mut state = [start; LANES];
-        // Lock step while every stretch has bytes left.
-        loop {
-            let steps = (0..LANES).map(|k| hi[k] - lo[k]).min().unwrap_or(0);
-            if steps == 0 {
-                break;
-            }
-            let lanes: [&[u8]; LANES] = std::array::from_fn(|k| &block[lo[k]..lo[k] + steps]);
-            let mut s = state;
-            let mut i = 0;
-            while i < steps {
-                let mut any = 0;
-                for k in 0..LANES {
-                    s[k] = step(s[k], lanes[k][i]);
-                    any |= s[k];
-                }
-                i += 1;
-                if any & MATCH != 0 {
-                    break;
-                }
-            }
-            state = s;
-            for k in 0..LANES {
-                lo[k] += i;
-                if state[k] & MATCH != 0 {
-                    lo[k] = take_line(block, lo[k] - 1, &mut found[k]).min(hi[k]);
-                    state[k] = start;
-                }
-            }
-        }
-        // Whatever is left of each stretch, one at a time.
-        for k in 0..LANES {
-            let mut s = state[k];
-            let mut p = lo[k];
-            while p < hi[k] {
-                s = step(s, block[p]);
-                if s & MATCH != 0 {
-                    p = take_line(block, p, &mut found[k]).min(hi[k]);
-                    s = start;
-                } else {
-                    p += 1;
-                }
-            }
-        }
-    }
-}
-
-/// Records the line holding byte `at`; returns where the next line starts.
-/// A package name as a registry URL writes it (`@scope%2fname`, `%40scope%2Fname`)
-/// to the name people type (`@scope/name`).
-pub fn package_name(captured: &str) -> String {
-    captured.replace("%2f", "/").replace("%2F", "/").replace("%40", "@")
-}
-
-fn take_line(block: &[u8], at: usize, out: &mut Vec<(usize, usize)>) -> usize {
-    let start = memchr::memrchr(b'\n', &block[..at]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
-    out.push((start, end));
-    end + 1
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    #[test]
-    fn package_names_are_shown_as_typed() {
-        assert_eq!(package_name("@tinmouth%2frill-forms"), "@tinmouth/rill-forms");
-        assert_eq!(package_name("%40a%2Fb"), "@a/b");
-        assert_eq!(package_name("left-pad"), "left-pad");
+    fn scan(log: &str) -> Vec<JobScan> {
+        let rules = RuleSet::builtin_for_analysis().unwrap();
+        let m = Matcher::new(&rules);
+        let mut job = m.job(None, "test".into());
+        job.feed(None, &mut log.as_bytes()).unwrap();
+        job.finish()
     }
 
-    /// The lines (start, end) of `block` that contain any literal, the slow way.
-    fn naive(literals: &[Vec<u8>], block: &[u8]) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        for line in block.split(|b| *b == b'\n') {
-            let end = start + line.len();
-            let hit = literals.iter().any(|l| l.is_empty() || line.windows(l.len()).any(|w| w == l.as_slice()));
-            if hit && (!line.is_empty() || literals.iter().all(|l| !l.is_empty())) {
-                out.push((start, end));
+    /// The steps the hits and context lines name are the steps the facts read,
+    /// whether markers begin them or `gh run view`'s step column names them.
+    #[test]
+    fn every_sink_places_a_line_in_the_same_step() {
+        let body = [
+            "2026-01-05T10:11:40.0000000Z Current runner version: '2.330.0'",
+            "2026-01-05T10:11:40.1000000Z ##[group]Run npm ci",
+            "2026-01-05T10:11:40.2000000Z ##[endgroup]",
+            "2026-01-05T10:11:40.3000000Z added 12 packages in 1s",
+            "2026-01-05T10:11:41.0000000Z ##[group]Run npm publish --access public",
+            "2026-01-05T10:11:41.1000000Z ##[endgroup]",
+            "2026-01-05T10:11:41.5000000Z npm error code E404",
+            "2026-01-05T10:11:41.6000000Z npm error 404 Not Found - PUT https://registry.npmjs.org/left-pad - Not found",
+            "2026-01-05T10:11:41.7000000Z ##[error]Process completed with exit code 1.",
+        ];
+        let names =
+            ["Set up job", "Set up job", "Install", "Install", "Publish", "Publish", "Publish", "Publish", "Publish"];
+        let plain: String = body.iter().map(|l| format!("{l}\n")).collect();
+        let gh: String = body.iter().zip(names).map(|(l, n)| format!("release\t{n}\t{l}\n")).collect();
+        for (log, publish) in [(plain, "npm publish --access public"), (gh, "Publish")] {
+            let scans = scan(&log);
+            let job = &scans[0];
+            let step = |i: usize| job.facts.steps[i].name.as_str();
+            let hits: Vec<&Hit> = job.hits.iter().flat_map(|h| &h.kept).collect();
+            assert!(hits.iter().any(|h| h.text.contains("E404")), "{log}");
+            for hit in hits.iter().filter(|h| h.text.contains("npm error")) {
+                assert_eq!(step(hit.step), publish, "{}", hit.text);
             }
-            start = end + 1;
-        }
-        out
-    }
-
-    fn filter_lines(literals: &[Vec<u8>], block: &[u8]) -> Vec<(usize, usize)> {
-        let f = LineFilter::new(literals);
-        let mut found: [Vec<(usize, usize)>; LANES] = Default::default();
-        f.candidate_lines(block, &mut found);
-        found.iter().flatten().copied().collect()
-    }
-
-    #[test]
-    fn finds_lines_with_a_literal_in_every_lane_and_the_last_line() {
-        let lits = vec![b"npm error".to_vec(), b"##[".to_vec(), b"publish".to_vec()];
-        let mut block = Vec::new();
-        for i in 0..200 {
-            match i % 7 {
-                0 => block.extend_from_slice(b"2025-01-01T00:00:00.0000000Z npm error code E404\n"),
-                3 => block.extend_from_slice(b"##[group]Run npm publish\n"),
-                _ => block.extend_from_slice(b"nothing to see here, npm erro r\n"),
-            }
-        }
-        block.extend_from_slice(b"last line has publish");
-        let want = naive(&lits, &block);
-        assert_eq!(filter_lines(&lits, &block), want);
-        assert_eq!(want.last(), Some(&(block.len() - 21, block.len())));
-    }
-
-    #[test]
-    fn no_literals_find_nothing_and_an_empty_literal_finds_every_line() {
-        assert!(filter_lines(&[], b"a\nb\n").is_empty());
-        assert_eq!(filter_lines(&[Vec::new()], b"a\nbc\n"), [(0, 1), (2, 4)]);
-    }
-
-    #[test]
-    fn literals_with_every_byte_value_still_work() {
-        let lits: Vec<Vec<u8>> = (0..=255u8).filter(|b| *b != b'\n').map(|b| vec![b, b]).collect();
-        let block = b"ab\naa\n\xff\xff\nx\n";
-        assert_eq!(filter_lines(&lits, block), naive(&lits, block));
-    }
-
-    proptest! {
-        #[test]
-        fn the_filter_finds_exactly_the_lines_holding_a_literal(
-            literals in proptest::collection::vec(proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(0xe2u8)], 1..5), 0..6),
-            block in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b'c'), Just(b'\n'), Just(0xe2u8), Just(b'x')], 0..600),
-        ) {
-            prop_assert_eq!(filter_lines(&literals, &block), naive(&literals, &block));
+            let errors: Vec<&ContextLine> = job.context.iter().filter(|c| c.text.contains("npm error")).collect();
+            assert_eq!(errors.len(), 2);
+            assert!(errors.iter().all(|c| step(c.step) == publish), "{log}");
+            assert_eq!(
+                job.facts.get("failed_step").map(|v| v.to_string()).as_deref(),
+                Some("npm publish --access public")
+            );
         }
     }
 }
