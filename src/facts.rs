@@ -1067,13 +1067,25 @@ pub const REFUSALS: &[(&str, &[&str])] = &[
             "missing authentication (run",
             "requires \"write\" access to the \"id-token\" permission",
             "Provenance generation in GitHub Actions requires",
+            // npm's ENEEDAUTH summary relayed without npm's prefix (nx release publish)
+            "requires you to be logged in to http",
         ],
     ),
     (
         "masked-404",
-        &["Not Found - PUT", "code E404", "E404 Not found", "404 Not Found: http", "does not exist in this registry"],
+        &[
+            "Not Found - PUT",
+            "code E404",
+            "E404 Not found",
+            "404 Not Found: http",
+            "does not exist in this registry",
+            // npm's E404 summary relayed without npm's prefix (nx release publish)
+            "Not Found - PUT http",
+            // yarn 1: `error Couldn't publish package: "<url>: Not found"`
+            ": Not found\"",
+        ],
     ),
-    ("forbidden", &["Forbidden - PUT", "code E403", "403 Forbidden: http"]),
+    ("forbidden", &["Forbidden - PUT", "code E403", "403 Forbidden: http", "Forbidden - PUT http"]),
     (
         "rejected",
         &[
