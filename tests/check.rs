@@ -237,6 +237,10 @@ fn fix_round_trips() {
         ("setup-node-registry-url-missing", "npm-auth/setup-node-registry-url-missing", 0),
         ("token-in-oidc-job", "oidc/empty-node-auth-token", 2),
         ("several-causes", "oidc/empty-node-auth-token", 3),
+        ("permissions-read-all", "oidc/missing-id-token-permission", 1),
+        ("permissions-read-all-job", "oidc/missing-id-token-permission", 1),
+        ("permissions-empty", "oidc/missing-id-token-permission", 1),
+        ("reusable-caller-read-all", "oidc/missing-id-token-permission", 1),
     ];
     for (name, id, max_removed) in cases {
         let dir = repo(name);
@@ -257,11 +261,35 @@ fn fix_round_trips() {
         for ((path, old), (_, new)) in before.iter().zip(&after) {
             let removed = removed_lines(old, new);
             assert!(removed.len() <= max_removed, "{name}: {} lost {removed:?}\n{new}", path.display());
-            for line in old.lines().filter(|l| l.trim_start().starts_with('#') || l.contains("  # ")) {
-                assert!(new.contains(line), "{name}: comment `{line}` lost in {}", path.display());
+            // Comment lines survive whole; a comment after a value survives when the
+            // value is rewritten (`permissions: read-all  # why`).
+            for line in old.lines() {
+                let comment = if line.trim_start().starts_with('#') {
+                    line
+                } else if let Some(at) = line.find("  # ") {
+                    &line[at..]
+                } else {
+                    continue;
+                };
+                assert!(new.contains(comment), "{name}: comment `{comment}` lost in {}", path.display());
             }
         }
     }
+}
+
+#[test]
+fn fix_expands_read_all_keeping_read_access() {
+    let dir = repo("permissions-read-all");
+    run(dir.path(), &["--fix", "--write"]);
+    let text = std::fs::read_to_string(dir.path().join(".github/workflows/release.yml")).unwrap();
+    assert!(text.contains("\npermissions:  # least privilege for every job\n  actions: read\n"), "{text}");
+    let wf: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
+    let perms = wf["permissions"].as_mapping().unwrap_or_else(|| panic!("{text}"));
+    for scope in npm_logdoc::check::fix::READ_ALL_SCOPES {
+        assert_eq!(perms.get(*scope).and_then(|v| v.as_str()), Some("read"), "{scope}: {text}");
+    }
+    assert_eq!(perms.get("id-token").and_then(|v| v.as_str()), Some("write"), "{text}");
+    assert_eq!(perms.len(), npm_logdoc::check::fix::READ_ALL_SCOPES.len() + 1, "{text}");
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! a trusted-publishing or token publish needs. Each finding carries the cause id
 //! `analyze` would give for the failure it prevents.
 
+use github_actions_models::common::{BasePermission, Permissions};
+use github_actions_models::workflow::Job;
+
 use super::discover::Repository;
 use super::fix::Edit;
 use super::node;
@@ -197,12 +200,25 @@ fn check_id_token(cx: &mut Ctx, job: &JobInfo, p: &Publish, intent: &Intent) {
     if (intent.oidc || intent.provenance) && !job.id_token {
         let why = if intent.oidc { "trusted publishing" } else { "provenance" };
         let (file, at) = job.id_token_fix_at.clone().unwrap_or((w.rel.clone(), job.route.clone()));
+        let fix_text = match cx.repo.workflows.iter().find(|f| f.rel == file).map(|f| permissions_at(f, &at)) {
+            Some(Permissions::Base(BasePermission::ReadAll)) => {
+                "Replace `permissions: read-all` with the map it stands for (each scope at `read`) plus `id-token: write`."
+            }
+            _ => "Add `id-token: write` to the job's `permissions:` (keep `contents: read`).",
+        }
+        .to_string();
         let (message, loc_file, loc) = if let Some((cw, cj)) = &job.caller {
             let caller = &cx.repo.workflows[*cw];
             (
                 format!(
-                    "job `{}` publishes with {why} ({}) but its caller `{cj}` in {} does not grant `id-token: write`; a called workflow gets no more than its caller",
-                    job.id, p.command, caller.rel
+                    "job `{}` publishes with {why} ({}) but its caller `{cj}` in {} does not grant `id-token: write`{}; a called workflow gets no more than its caller",
+                    job.id,
+                    p.command,
+                    caller.rel,
+                    match shorthand_note(decisive_permissions(caller, cj)) {
+                        "" => String::new(),
+                        note => format!(" ({note})"),
+                    }
                 ),
                 caller.rel.clone(),
                 vec![key("jobs"), key(cj)],
@@ -224,7 +240,12 @@ fn check_id_token(cx: &mut Ctx, job: &JobInfo, p: &Publish, intent: &Intent) {
                     "job `{}` publishes with {why} ({}) but has no `id-token: write`{}",
                     job.id,
                     p.command,
-                    if job_declares(w, &job.id) { " (a job-level `permissions:` replaces the workflow's)" } else { "" }
+                    match (job_declares(w, &job.id), shorthand_note(decisive_permissions(w, &job.id))) {
+                        (true, "") => " (a job-level `permissions:` replaces the workflow's)".to_string(),
+                        (true, note) => format!(" (a job-level `permissions:` replaces the workflow's; {note})"),
+                        (false, "") => String::new(),
+                        (false, note) => format!(" ({note})"),
+                    }
                 ),
                 w.rel.clone(),
                 decl,
@@ -236,7 +257,7 @@ fn check_id_token(cx: &mut Ctx, job: &JobInfo, p: &Publish, intent: &Intent) {
             &loc_file,
             &loc,
             message,
-            "Add `id-token: write` to the job's `permissions:` (keep `contents: read`).".into(),
+            fix_text,
             Some(Edit::AddIdToken { file, at }),
         );
     }
@@ -253,6 +274,39 @@ fn check_id_token(cx: &mut Ctx, job: &JobInfo, p: &Publish, intent: &Intent) {
             "Publish from `push` (tags or the release branch), `release` or `workflow_dispatch`, not from pull requests.".into(),
             None,
         );
+    }
+}
+
+/// The `permissions:` of the mapping at `at` in `w`: a job's (`[jobs, id]`), or the
+/// workflow's (`[]`).
+fn permissions_at<'w>(w: &'w workflow::WorkflowFile, at: &[yamlpath::Component<'static>]) -> &'w Permissions {
+    let job = match at {
+        [_, yamlpath::Component::Key(id)] => w.wf.jobs.get(id.as_ref()),
+        _ => None,
+    };
+    match job {
+        Some(Job::NormalJob(j)) => &j.permissions,
+        Some(Job::ReusableWorkflowCallJob(c)) => &c.permissions,
+        None => &w.wf.permissions,
+    }
+}
+
+/// The block that decides a job's permissions: its own, else the workflow's
+/// (`None` when neither has one).
+fn decisive_permissions<'w>(w: &'w workflow::WorkflowFile, job: &str) -> Option<&'w Permissions> {
+    let own = permissions_at(w, &[key("jobs"), key(job)]);
+    [own, &w.wf.permissions].into_iter().find(|p| !matches!(p, Permissions::Base(BasePermission::Default)))
+}
+
+/// What a shorthand `permissions:` that decides means for `id-token`, for the
+/// message (empty for the other forms).
+fn shorthand_note(p: Option<&Permissions>) -> &'static str {
+    match p {
+        Some(Permissions::Base(BasePermission::ReadAll)) => {
+            "`permissions: read-all` grants every scope at `read`, and the OIDC token needs `id-token: write`"
+        }
+        Some(Permissions::Explicit(map)) if map.is_empty() => "`permissions: {}` grants nothing",
+        _ => "",
     }
 }
 

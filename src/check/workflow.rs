@@ -783,6 +783,22 @@ mod tests {
     }
 
     #[test]
+    fn id_token_of_the_shorthand_forms() {
+        let of = |perms: &str| {
+            let text = format!(
+                "on: push\n{perms}jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm publish\n"
+            );
+            id_token(&WorkflowFile::parse("w.yml".into(), text).unwrap().wf.permissions)
+        };
+        assert_eq!(of("permissions: write-all\n"), Some(true));
+        assert_eq!(of("permissions: read-all\n"), Some(false));
+        assert_eq!(of("permissions: {}\n"), Some(false));
+        assert_eq!(of("permissions: { id-token: write }\n"), Some(true));
+        assert_eq!(of("permissions:\n  id-token: none\n"), Some(false));
+        assert_eq!(of(""), None);
+    }
+
+    #[test]
     fn id_token_levels() {
         let w = WorkflowFile::parse(
             "w.yml".into(),
