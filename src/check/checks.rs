@@ -485,7 +485,12 @@ fn node_version_of(setup: &StepInfo, repo: Option<&Repository>) -> Option<nodejs
 
 fn effective_npm_in(job: &JobInfo, p: &Publish, repo: Option<&Repository>) -> Option<NpmAt> {
     let setup = setup_node(job, p.step)?;
-    let node = node_version_of(setup, repo)?;
+    npm_on(job, p, node_version_of(setup, repo)?)
+}
+
+/// The npm that publishes on Node `node`: the bundled one, or what an upgrade
+/// step before the publish installs there.
+fn npm_on(job: &JobInfo, p: &Publish, node: nodejs_semver::Version) -> Option<NpmAt> {
     let bundled = node::bundled_npm(&node)?;
     let mut npm = bundled.clone();
     let mut upgrade = None;
@@ -516,6 +521,12 @@ fn check_npm_version(cx: &mut Ctx, job: &JobInfo, p: &Publish) {
     };
     if !uses_npm {
         return;
+    }
+    if let Some(setup) = setup_node(job, p.step) {
+        if let Some(name) = setup.with("node-version").and_then(workflow::matrix_ref) {
+            check_matrix_npm(cx, job, p, setup, name);
+            return;
+        }
     }
     let Some(at) = effective_npm_in(job, p, Some(cx.repo)) else { return };
     if node::npm_reaches_oidc(&at.npm) {
@@ -583,6 +594,57 @@ fn check_npm_version(cx: &mut Ctx, job: &JobInfo, p: &Publish) {
             );
         }
     }
+}
+
+/// `node-version: ${{ matrix.KEY }}`: each Node of the matrix that runs the
+/// publish (all of them, or the one an `if: matrix.KEY == V` on the step or job
+/// picks) is checked for the npm it brings. A matrix given by an expression, or
+/// an `if:` that names the matrix in another form, is not guessed at.
+fn check_matrix_npm(cx: &mut Ctx, job: &JobInfo, p: &Publish, setup: &StepInfo, name: &str) {
+    let Some((_, values)) = job.matrix.iter().find(|(k, _)| k == name) else { return };
+    let mut values = values.clone();
+    for cond in [job.steps[p.step].condition.as_deref(), job.condition.as_deref()] {
+        match workflow::matrix_condition(cond, name) {
+            None => return,
+            Some(Some(only)) => values.retain(|v| *v == only),
+            Some(None) => {}
+        }
+    }
+    let mut old: Vec<(String, NpmAt)> = Vec::new();
+    for v in &values {
+        let Some(at) = node::resolve_node(v).and_then(|n| npm_on(job, p, n)) else { continue };
+        if !node::npm_reaches_oidc(&at.npm) {
+            old.push((v.clone(), at));
+        }
+    }
+    if old.is_empty() {
+        return;
+    }
+    let mut r = setup.route.clone();
+    r.push(key("with"));
+    r.push(key("node-version"));
+    let which: Vec<String> = old.iter().map(|(v, at)| format!("`{v}` (Node {}, npm {})", at.node, at.npm)).collect();
+    let failed_upgrade = old.iter().any(|(_, at)| matches!(at.upgrade, Some((_, _, false))));
+    let id = if failed_upgrade { "oidc/npm-upgrade-failed" } else { "oidc/npm-too-old" };
+    cx.yaml(
+        id,
+        Severity::Error,
+        &setup.file,
+        &r,
+        format!(
+            "the publish runs in each entry of `matrix.{name}`, and {} {} older than {} there{}, so `{}` cannot use trusted publishing in {}",
+            which.join(", "),
+            if old.len() == 1 { "brings an npm" } else { "bring an npm" },
+            node::NPM_OIDC_MIN,
+            if failed_upgrade { " (the npm upgrade step cannot install on that Node)" } else { "" },
+            p.command,
+            if old.len() == 1 { "that entry" } else { "those entries" }
+        ),
+        format!(
+            "Publish from one entry only (`if: matrix.{name} == 24` on the publish step), or from a separate job with `node-version: '24'`."
+        ),
+        None,
+    );
 }
 
 // ---------------------------------------------------------------- publishers
