@@ -632,7 +632,7 @@ fn check_matrix_npm(cx: &mut Ctx, job: &JobInfo, p: &Publish, setup: &StepInfo, 
         &setup.file,
         &r,
         format!(
-            "the publish runs in each entry of `matrix.{name}`, and {} {} older than {} there{}, so `{}` cannot use trusted publishing in {}",
+            "the publish runs in each entry of `matrix.{name}`, and {} {} older than {} there{}, so `{}` cannot do trusted publishing in {}",
             which.join(", "),
             if old.len() == 1 { "brings an npm" } else { "bring an npm" },
             node::NPM_OIDC_MIN,
