@@ -359,6 +359,27 @@ impl Fake {
         }
     }
 
+    /// A file of the repository at `sha`, as the contents API gives it.
+    fn file(&self, file: &str, sha: &str, text: &str) {
+        use base64::Engine as _;
+        // GitHub wraps the base64 at 60 characters.
+        let packed = base64::engine::general_purpose::STANDARD.encode(text);
+        let wrapped: Vec<String> =
+            packed.as_bytes().chunks(60).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        self.rt.block_on(
+            Mock::given(method("GET"))
+                .and(path(Fake::route(&format!("/contents/{file}"))))
+                .and(wiremock::matchers::query_param("ref", sha))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                    "type": "file",
+                    "encoding": "base64",
+                    "path": file,
+                    "content": wrapped.join("\n"),
+                })))
+                .mount(&self.api),
+        );
+    }
+
     fn failed(&self, id: u64, prs: &[u64], log: &str) {
         self.run(id, "failure", prs, SHA, &[JobSpec { id: id * 10, name: "release", log }]);
     }
@@ -461,6 +482,37 @@ fn first_failure_creates_one_comment_and_the_same_run_again_writes_nothing() {
     assert_eq!(*only(&out), Done::Unchanged);
     assert_eq!(gh.writes().len(), 1);
     assert_eq!(gh.thread(&format!("issue/{PR}")).len(), 1);
+}
+
+/// The release workflow at the run's commit: trusted publishing, so provenance is on.
+const RELEASE_YML: &str = "name: Release\non:\n  push:\n    tags: ['v*']\npermissions:\n  contents: read\n  id-token: write\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v5\n      - uses: actions/setup-node@v5\n        with:\n          node-version: '24'\n          registry-url: 'https://registry.npmjs.org'\n      - run: npm ci\n      - run: npm publish\n";
+
+#[test]
+fn the_comment_shows_the_patch_check_fix_writes_for_the_diagnosed_cause() {
+    let gh = Fake::new();
+    let (log, id) = e422();
+    assert_eq!(id, "provenance/repository-url-missing");
+    gh.failed(101, &[PR], &log);
+    gh.file(".github/workflows/release.yml", SHA, RELEASE_YML);
+    gh.file("package.json", SHA, "{\n  \"name\": \"@orrery/lintel\",\n  \"version\": \"1.0.0\",\n  \"publishConfig\": {\"access\": \"public\"}\n}\n");
+    gh.comment(101, Mode::Auto).unwrap();
+    let body = body_of(&gh.thread(&format!("issue/{PR}"))[0]);
+    let section = body.find("### The patch").unwrap_or_else(|| panic!("{body}"));
+    assert!(section < body.find("<sub>npm-logdoc ").unwrap(), "the patch comes before the footer: {body}");
+    let patch = &body[section..];
+    assert!(patch.contains("```diff\n--- a/package.json\n+++ b/package.json\n"), "{patch}");
+    assert!(patch.contains(&format!("+    \"url\": \"git+https://github.com/{OWNER}/{REPO}.git\"")), "{patch}");
+    assert!(patch.contains("3f1c2d9"), "names the commit: {patch}");
+    // Only the diagnosed cause: the workflow needs no edit for it.
+    assert!(!patch.contains("release.yml\n+++"), "{patch}");
+    assert!(gh.gets().iter().any(|g| g == &format!("{}?ref={SHA}", Fake::route("/contents/package.json"))));
+
+    // Where GitHub will not give the files (no `contents: read`), the comment has no patch.
+    let gh = Fake::new();
+    gh.failed(102, &[PR], &log);
+    gh.comment(102, Mode::Auto).unwrap();
+    let body = body_of(&gh.thread(&format!("issue/{PR}"))[0]);
+    assert!(body.contains(&format!("`{id}`")) && !body.contains("### The patch"), "{body}");
 }
 
 #[test]

@@ -237,6 +237,10 @@ fn fix_round_trips() {
         ("setup-node-registry-url-missing", "npm-auth/setup-node-registry-url-missing", 0),
         ("token-in-oidc-job", "oidc/empty-node-auth-token", 2),
         ("several-causes", "oidc/empty-node-auth-token", 3),
+        ("permissions-read-all", "oidc/missing-id-token-permission", 1),
+        ("permissions-read-all-job", "oidc/missing-id-token-permission", 1),
+        ("permissions-empty", "oidc/missing-id-token-permission", 1),
+        ("reusable-caller-read-all", "oidc/missing-id-token-permission", 1),
     ];
     for (name, id, max_removed) in cases {
         let dir = repo(name);
@@ -257,11 +261,35 @@ fn fix_round_trips() {
         for ((path, old), (_, new)) in before.iter().zip(&after) {
             let removed = removed_lines(old, new);
             assert!(removed.len() <= max_removed, "{name}: {} lost {removed:?}\n{new}", path.display());
-            for line in old.lines().filter(|l| l.trim_start().starts_with('#') || l.contains("  # ")) {
-                assert!(new.contains(line), "{name}: comment `{line}` lost in {}", path.display());
+            // Comment lines survive whole; a comment after a value survives when the
+            // value is rewritten (`permissions: read-all  # why`).
+            for line in old.lines() {
+                let comment = if line.trim_start().starts_with('#') {
+                    line
+                } else if let Some(at) = line.find("  # ") {
+                    &line[at..]
+                } else {
+                    continue;
+                };
+                assert!(new.contains(comment), "{name}: comment `{comment}` lost in {}", path.display());
             }
         }
     }
+}
+
+#[test]
+fn fix_expands_read_all_keeping_read_access() {
+    let dir = repo("permissions-read-all");
+    run(dir.path(), &["--fix", "--write"]);
+    let text = std::fs::read_to_string(dir.path().join(".github/workflows/release.yml")).unwrap();
+    assert!(text.contains("\npermissions:  # least privilege for every job\n  actions: read\n"), "{text}");
+    let wf: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
+    let perms = wf["permissions"].as_mapping().unwrap_or_else(|| panic!("{text}"));
+    for scope in npm_logdoc::check::fix::READ_ALL_SCOPES {
+        assert_eq!(perms.get(*scope).and_then(|v| v.as_str()), Some("read"), "{scope}: {text}");
+    }
+    assert_eq!(perms.get("id-token").and_then(|v| v.as_str()), Some("write"), "{text}");
+    assert_eq!(perms.len(), npm_logdoc::check::fix::READ_ALL_SCOPES.len() + 1, "{text}");
 }
 
 #[test]
@@ -272,33 +300,122 @@ fn fix_pins_an_upgrade_that_installs_on_that_node() {
     assert!(text.contains("run: npm install -g npm@^11.5.1"), "{text}");
 }
 
-#[test]
-fn sarif_is_structurally_valid_2_1_0() {
-    let dir = repo("repository-url-missing");
-    let out = run(dir.path(), &["--format", "sarif"]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["version"], "2.1.0");
-    assert!(v["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
-    let runs = v["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 1);
-    let driver = &runs[0]["tool"]["driver"];
-    assert!(driver["name"].is_string());
-    let rules = driver["rules"].as_array().unwrap();
+fn sarif(dir: &Path) -> (serde_sarif::sarif::Sarif, serde_json::Value) {
+    let out = run(dir, &["--format", "sarif"]);
+    let typed = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not SARIF 2.1.0 ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (typed, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// What GitHub code scanning needs of an upload, checked on the typed document
+/// (`serde-sarif`'s types are generated from the 2.1.0 schema: a required member
+/// missing or a level outside the schema's enum fails the deserialisation), and
+/// what those types leave open (the version's value, 1-based regions, a relative
+/// URI that names a file of the repository, unique rule ids) checked here.
+fn assert_code_scanning_ready(name: &str, dir: &Path, doc: &serde_sarif::sarif::Sarif) {
+    assert_eq!(doc.version, "2.1.0", "{name}");
+    assert!(doc.schema.as_deref().is_some_and(|s| s.contains("sarif-2.1.0")), "{name}");
+    assert_eq!(doc.runs.len(), 1, "{name}");
+    let run = &doc.runs[0];
+    assert_eq!(run.tool.driver.name, "npm-logdoc", "{name}");
+    let rules = run.tool.driver.rules.as_deref().unwrap_or_default();
+    let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), rules.len(), "{name}: duplicate rule ids");
     for r in rules {
-        assert!(r["id"].is_string());
+        assert!(r.short_description.as_ref().is_some_and(|d| !d.text.is_empty()), "{name}: {}", r.id);
     }
-    let results = runs[0]["results"].as_array().unwrap();
-    assert!(!results.is_empty());
-    for r in results {
-        assert!(r["message"]["text"].is_string(), "{r}");
-        assert!(["none", "note", "warning", "error"].contains(&r["level"].as_str().unwrap()));
-        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
-        assert_eq!(rules[idx]["id"], r["ruleId"]);
-        let loc = &r["locations"][0]["physicalLocation"];
-        assert!(loc["artifactLocation"]["uri"].is_string());
-        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
-        assert!(loc["region"]["startColumn"].as_u64().unwrap() >= 1);
+    let mut fingerprints = Vec::new();
+    for r in run.results.as_deref().unwrap_or_default() {
+        let id = r.rule_id.as_deref().unwrap_or_else(|| panic!("{name}: a result without ruleId"));
+        let index = r.rule_index.unwrap_or_else(|| panic!("{name}: {id} without ruleIndex")) as usize;
+        assert_eq!(rules[index].id, id, "{name}");
+        assert!(r.level.is_some(), "{name}: {id} without level");
+        assert!(r.message.text.as_deref().is_some_and(|t| !t.is_empty()), "{name}: {id} without message.text");
+        let locations = r.locations.as_deref().unwrap_or_default();
+        assert_eq!(locations.len(), 1, "{name}: {id}");
+        let physical = locations[0].physical_location.as_ref().unwrap();
+        let artifact = physical.artifact_location.as_ref().unwrap();
+        let uri = artifact.uri.as_deref().unwrap();
+        assert!(!uri.contains("://") && !uri.starts_with('/') && !uri.contains('\\'), "{name}: {uri} is not relative");
+        assert_eq!(artifact.uri_base_id.as_deref(), Some("%SRCROOT%"), "{name}");
+        let text = std::fs::read_to_string(dir.join(uri)).unwrap_or_else(|e| panic!("{name}: {uri}: {e}"));
+        let region = physical.region.as_ref().unwrap();
+        let line = region.start_line.unwrap();
+        assert!(line >= 1 && line as usize <= text.lines().count().max(1), "{name}: {uri}:{line}");
+        assert!(region.start_column.unwrap() >= 1, "{name}: {uri}");
+        let fp = r.partial_fingerprints.as_ref().and_then(|f| f.get("npmLogdocFinding/v1")).cloned();
+        fingerprints.push(fp.unwrap_or_else(|| panic!("{name}: {id} without a fingerprint")));
     }
+    let n = fingerprints.len();
+    fingerprints.sort();
+    fingerprints.dedup();
+    assert_eq!(fingerprints.len(), n, "{name}: two results share a fingerprint");
+}
+
+#[test]
+fn sarif_is_2_1_0_and_what_code_scanning_needs() {
+    for name in fixture_names() {
+        let dir = repo(&name);
+        let (doc, raw) = sarif(dir.path());
+        assert_code_scanning_ready(&name, dir.path(), &doc);
+        // One result per finding of the JSON output, with its level.
+        let (v, _) = json(dir.path());
+        let want: Vec<(String, String)> = findings(&v);
+        let got: Vec<(String, String)> = raw["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["ruleId"].as_str().unwrap().to_string(), r["level"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn sarif_names_nested_files_relative_to_the_root() {
+    let dir = repo("monorepo");
+    let (doc, _) = sarif(dir.path());
+    let uris: Vec<String> = doc.runs[0]
+        .results
+        .iter()
+        .flatten()
+        .filter_map(|r| r.locations.as_ref()?[0].physical_location.as_ref()?.artifact_location.as_ref()?.uri.clone())
+        .collect();
+    assert!(uris.iter().any(|u| u == "packages/cli/package.json"), "{uris:?}");
+}
+
+#[test]
+fn sarif_fingerprints_survive_moved_lines() {
+    let dir = repo("several-causes");
+    let prints = |dir: &Path| -> Vec<(String, i64)> {
+        let (doc, _) = sarif(dir);
+        doc.runs[0]
+            .results
+            .iter()
+            .flatten()
+            .map(|r| {
+                let line =
+                    r.locations.as_ref().unwrap()[0].physical_location.as_ref().unwrap().region.as_ref().unwrap();
+                (r.partial_fingerprints.as_ref().unwrap()["npmLogdocFinding/v1"].clone(), line.start_line.unwrap())
+            })
+            .collect()
+    };
+    let before = prints(dir.path());
+    let wf = dir.path().join(".github/workflows/release.yml");
+    let text = std::fs::read_to_string(&wf).unwrap();
+    std::fs::write(&wf, format!("# a comment above everything\n# and another\n{text}")).unwrap();
+    let after = prints(dir.path());
+    assert_eq!(before.len(), after.len());
+    let moved = before.iter().zip(&after).filter(|(b, a)| b.1 != a.1).count();
+    assert!(moved > 0, "no line moved: {before:?}");
+    let ids = |v: &[(String, i64)]| {
+        let mut v: Vec<String> = v.iter().map(|(f, _)| f.clone()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&before), ids(&after), "fingerprints changed with the line numbers");
 }
 
 #[test]

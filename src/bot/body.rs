@@ -8,6 +8,7 @@ use crate::render::markdown::{self, GITHUB_BODY_MAX, inert};
 use crate::render::{Context, VERSION};
 
 use super::marker::{Marker, State};
+use super::patch::Patch;
 
 /// What the bot knows about the run it reports on.
 #[derive(Clone, Debug, Default)]
@@ -38,11 +39,35 @@ impl RunInfo {
     }
 }
 
-/// The report as a comment: marker first, then the markdown report, under GitHub's
-/// limit. `report` must already be redacted.
-pub fn failing(report: &Report, cx: &Context, marker: &Marker) -> String {
-    let options = markdown::Options { marker: Some(marker.text()), max_chars: GITHUB_BODY_MAX };
-    markdown::render(report, cx, &options)
+/// The report as a comment: marker first, then the markdown report, then the
+/// patch `check --fix` writes for it (when the run's files gave one), under
+/// GitHub's limit. `report` must already be redacted.
+pub fn failing(report: &Report, cx: &Context, marker: &Marker, patch: Option<&Patch>) -> String {
+    let section = patch.map(patch_section).unwrap_or_default();
+    let max_chars = GITHUB_BODY_MAX.saturating_sub(section.chars().count());
+    let options = markdown::Options { marker: Some(marker.text()), max_chars };
+    let mut body = markdown::render(report, cx, &options);
+    if !section.is_empty() {
+        // Before the footer (the tool's version line), after the causes.
+        let at = body.rfind("\n<sub>npm-logdoc ").unwrap_or(body.len());
+        body.insert_str(at, &section);
+    }
+    body
+}
+
+/// The patch as a section: which files at which commit, the diff in a fence no
+/// line of it can close (redacted: it is the repository's text), and how to apply it.
+fn patch_section(patch: &Patch) -> String {
+    let files: Vec<String> = patch.files.iter().map(|f| format!("`{}`", f.replace('`', ""))).collect();
+    let sha = &patch.sha[..patch.sha.len().min(7)];
+    format!(
+        "### The patch\n\n{}\n\n{}\nIn a clone, `npm-logdoc check --fix` shows it for the whole repository and `npm-logdoc check --fix --write` applies it.\n",
+        inert(&format!(
+            "`npm-logdoc check --fix` on {} at commit {sha} writes this for the diagnosed cause:",
+            files.join(", ")
+        )),
+        markdown::fenced(crate::redact::shown_lines(&patch.diff).trim_end(), "diff")
+    )
 }
 
 /// The edit that marks an earlier failure comment as resolved by `run`.

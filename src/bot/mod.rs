@@ -10,6 +10,7 @@
 
 mod body;
 mod marker;
+mod patch;
 mod places;
 
 use std::fmt::Write as _;
@@ -21,6 +22,7 @@ use crate::source::github::{GitHub, GitHubError, NoProgress, Run, RunSource};
 
 pub use body::RunInfo;
 pub use marker::{Marker, State, fingerprint};
+pub use patch::{MAX_PATCH_CHARS, Patch};
 pub use places::{MAX_PULL_REQUESTS, Me, Place};
 
 use places::{Api, Post};
@@ -229,7 +231,9 @@ pub fn comment(config: &BotConfig, rules: &RuleSet, limits: &ArchiveLimits) -> R
             let marker =
                 Marker { workflow: info.workflow_key(), state: State::Failing, fingerprint: fingerprint(&report) };
             let cx = Context { run_url: analysis.run_url, job_urls: analysis.job_urls, width: None };
-            let text = body::failing(&report, &cx, &marker);
+            let ids: Vec<&str> = report.diagnoses.iter().map(|d| d.id.as_str()).collect();
+            let patch = runtime.block_on(patch::suggest(&api, &meta, &ids));
+            let text = body::failing(&report, &cx, &marker, patch.as_ref());
             let title = body::issue_title(&info);
             runtime.block_on(report_failure(&api, config, &meta, &marker, &text, &title, &mut outcome))?;
         }

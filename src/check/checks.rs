@@ -2,6 +2,9 @@
 //! a trusted-publishing or token publish needs. Each finding carries the cause id
 //! `analyze` would give for the failure it prevents.
 
+use github_actions_models::common::{BasePermission, Permissions};
+use github_actions_models::workflow::Job;
+
 use super::discover::Repository;
 use super::fix::Edit;
 use super::node;
@@ -197,12 +200,25 @@ fn check_id_token(cx: &mut Ctx, job: &JobInfo, p: &Publish, intent: &Intent) {
     if (intent.oidc || intent.provenance) && !job.id_token {
         let why = if intent.oidc { "trusted publishing" } else { "provenance" };
         let (file, at) = job.id_token_fix_at.clone().unwrap_or((w.rel.clone(), job.route.clone()));
+        let fix_text = match cx.repo.workflows.iter().find(|f| f.rel == file).map(|f| permissions_at(f, &at)) {
+            Some(Permissions::Base(BasePermission::ReadAll)) => {
+                "Replace `permissions: read-all` with the map it stands for (each scope at `read`) plus `id-token: write`."
+            }
+            _ => "Add `id-token: write` to the job's `permissions:` (keep `contents: read`).",
+        }
+        .to_string();
         let (message, loc_file, loc) = if let Some((cw, cj)) = &job.caller {
             let caller = &cx.repo.workflows[*cw];
             (
                 format!(
-                    "job `{}` publishes with {why} ({}) but its caller `{cj}` in {} does not grant `id-token: write`; a called workflow gets no more than its caller",
-                    job.id, p.command, caller.rel
+                    "job `{}` publishes with {why} ({}) but its caller `{cj}` in {} does not grant `id-token: write`{}; a called workflow gets no more than its caller",
+                    job.id,
+                    p.command,
+                    caller.rel,
+                    match shorthand_note(decisive_permissions(caller, cj)) {
+                        "" => String::new(),
+                        note => format!(" ({note})"),
+                    }
                 ),
                 caller.rel.clone(),
                 vec![key("jobs"), key(cj)],
@@ -224,7 +240,12 @@ fn check_id_token(cx: &mut Ctx, job: &JobInfo, p: &Publish, intent: &Intent) {
                     "job `{}` publishes with {why} ({}) but has no `id-token: write`{}",
                     job.id,
                     p.command,
-                    if job_declares(w, &job.id) { " (a job-level `permissions:` replaces the workflow's)" } else { "" }
+                    match (job_declares(w, &job.id), shorthand_note(decisive_permissions(w, &job.id))) {
+                        (true, "") => " (a job-level `permissions:` replaces the workflow's)".to_string(),
+                        (true, note) => format!(" (a job-level `permissions:` replaces the workflow's; {note})"),
+                        (false, "") => String::new(),
+                        (false, note) => format!(" ({note})"),
+                    }
                 ),
                 w.rel.clone(),
                 decl,
@@ -236,7 +257,7 @@ fn check_id_token(cx: &mut Ctx, job: &JobInfo, p: &Publish, intent: &Intent) {
             &loc_file,
             &loc,
             message,
-            "Add `id-token: write` to the job's `permissions:` (keep `contents: read`).".into(),
+            fix_text,
             Some(Edit::AddIdToken { file, at }),
         );
     }
@@ -253,6 +274,39 @@ fn check_id_token(cx: &mut Ctx, job: &JobInfo, p: &Publish, intent: &Intent) {
             "Publish from `push` (tags or the release branch), `release` or `workflow_dispatch`, not from pull requests.".into(),
             None,
         );
+    }
+}
+
+/// The `permissions:` of the mapping at `at` in `w`: a job's (`[jobs, id]`), or the
+/// workflow's (`[]`).
+fn permissions_at<'w>(w: &'w workflow::WorkflowFile, at: &[yamlpath::Component<'static>]) -> &'w Permissions {
+    let job = match at {
+        [_, yamlpath::Component::Key(id)] => w.wf.jobs.get(id.as_ref()),
+        _ => None,
+    };
+    match job {
+        Some(Job::NormalJob(j)) => &j.permissions,
+        Some(Job::ReusableWorkflowCallJob(c)) => &c.permissions,
+        None => &w.wf.permissions,
+    }
+}
+
+/// The block that decides a job's permissions: its own, else the workflow's
+/// (`None` when neither has one).
+fn decisive_permissions<'w>(w: &'w workflow::WorkflowFile, job: &str) -> Option<&'w Permissions> {
+    let own = permissions_at(w, &[key("jobs"), key(job)]);
+    [own, &w.wf.permissions].into_iter().find(|p| !matches!(p, Permissions::Base(BasePermission::Default)))
+}
+
+/// What a shorthand `permissions:` that decides means for `id-token`, for the
+/// message (empty for the other forms).
+fn shorthand_note(p: Option<&Permissions>) -> &'static str {
+    match p {
+        Some(Permissions::Base(BasePermission::ReadAll)) => {
+            "`permissions: read-all` grants every scope at `read`, and the OIDC token needs `id-token: write`"
+        }
+        Some(Permissions::Explicit(map)) if map.is_empty() => "`permissions: {}` grants nothing",
+        _ => "",
     }
 }
 
@@ -431,7 +485,12 @@ fn node_version_of(setup: &StepInfo, repo: Option<&Repository>) -> Option<nodejs
 
 fn effective_npm_in(job: &JobInfo, p: &Publish, repo: Option<&Repository>) -> Option<NpmAt> {
     let setup = setup_node(job, p.step)?;
-    let node = node_version_of(setup, repo)?;
+    npm_on(job, p, node_version_of(setup, repo)?)
+}
+
+/// The npm that publishes on Node `node`: the bundled one, or what an upgrade
+/// step before the publish installs there.
+fn npm_on(job: &JobInfo, p: &Publish, node: nodejs_semver::Version) -> Option<NpmAt> {
     let bundled = node::bundled_npm(&node)?;
     let mut npm = bundled.clone();
     let mut upgrade = None;
@@ -462,6 +521,12 @@ fn check_npm_version(cx: &mut Ctx, job: &JobInfo, p: &Publish) {
     };
     if !uses_npm {
         return;
+    }
+    if let Some(setup) = setup_node(job, p.step) {
+        if let Some(name) = setup.with("node-version").and_then(workflow::matrix_ref) {
+            check_matrix_npm(cx, job, p, setup, name);
+            return;
+        }
     }
     let Some(at) = effective_npm_in(job, p, Some(cx.repo)) else { return };
     if node::npm_reaches_oidc(&at.npm) {
@@ -529,6 +594,57 @@ fn check_npm_version(cx: &mut Ctx, job: &JobInfo, p: &Publish) {
             );
         }
     }
+}
+
+/// `node-version: ${{ matrix.KEY }}`: each Node of the matrix that runs the
+/// publish (all of them, or the one an `if: matrix.KEY == V` on the step or job
+/// picks) is checked for the npm it brings. A matrix given by an expression, or
+/// an `if:` that names the matrix in another form, is not guessed at.
+fn check_matrix_npm(cx: &mut Ctx, job: &JobInfo, p: &Publish, setup: &StepInfo, name: &str) {
+    let Some((_, values)) = job.matrix.iter().find(|(k, _)| k == name) else { return };
+    let mut values = values.clone();
+    for cond in [job.steps[p.step].condition.as_deref(), job.condition.as_deref()] {
+        match workflow::matrix_condition(cond, name) {
+            None => return,
+            Some(Some(only)) => values.retain(|v| *v == only),
+            Some(None) => {}
+        }
+    }
+    let mut old: Vec<(String, NpmAt)> = Vec::new();
+    for v in &values {
+        let Some(at) = node::resolve_node(v).and_then(|n| npm_on(job, p, n)) else { continue };
+        if !node::npm_reaches_oidc(&at.npm) {
+            old.push((v.clone(), at));
+        }
+    }
+    if old.is_empty() {
+        return;
+    }
+    let mut r = setup.route.clone();
+    r.push(key("with"));
+    r.push(key("node-version"));
+    let which: Vec<String> = old.iter().map(|(v, at)| format!("`{v}` (Node {}, npm {})", at.node, at.npm)).collect();
+    let failed_upgrade = old.iter().any(|(_, at)| matches!(at.upgrade, Some((_, _, false))));
+    let id = if failed_upgrade { "oidc/npm-upgrade-failed" } else { "oidc/npm-too-old" };
+    cx.yaml(
+        id,
+        Severity::Error,
+        &setup.file,
+        &r,
+        format!(
+            "the publish runs in each entry of `matrix.{name}`, and {} {} older than {} there{}, so `{}` cannot do trusted publishing in {}",
+            which.join(", "),
+            if old.len() == 1 { "brings an npm" } else { "bring an npm" },
+            node::NPM_OIDC_MIN,
+            if failed_upgrade { " (the npm upgrade step cannot install on that Node)" } else { "" },
+            p.command,
+            if old.len() == 1 { "that entry" } else { "those entries" }
+        ),
+        format!(
+            "Publish from one entry only (`if: matrix.{name} == 24` on the publish step), or from a separate job with `node-version: '24'`."
+        ),
+        None,
+    );
 }
 
 // ---------------------------------------------------------------- publishers

@@ -96,6 +96,22 @@ fn apply(text: &str, file: &str, edit: &Edit) -> Result<String, String> {
             let mut perms = at.clone();
             perms.push(Component::Key("permissions".into()));
             let exists = doc.query_exists(&route(&perms));
+            // The shorthand forms: `write-all` already grants it; `read-all` becomes
+            // the explicit map it stands for, plus `id-token: write`. (`{}` is an
+            // empty flow mapping, which `Op::Add` fills in.)
+            let shorthand = doc
+                .query_exact(&route(&perms))
+                .ok()
+                .flatten()
+                .and_then(|f| yaml_serde::from_str::<String>(doc.extract(&f)).ok());
+            match shorthand.as_deref() {
+                Some("write-all") => return Ok(text.to_string()),
+                Some("read-all") => {
+                    return expand_read_all(text, &doc, at)
+                        .ok_or_else(|| "cannot rewrite `permissions: read-all` into a map here".to_string());
+                }
+                _ => {}
+            }
             let patch = if exists {
                 Patch {
                     route: route(&perms),
@@ -175,23 +191,81 @@ fn permissions_before_body(text: &str, doc: &yamlpath::Document, at: &RouteBuf) 
     if !indent.chars().all(|c| c == ' ') {
         return None;
     }
-    let unit = if at.is_empty() {
-        // The indentation of the first job key.
-        let jobs = doc.query_pretty(&route(&vec![Component::Key("jobs".into())])).ok()?;
-        let inner = &text[jobs.location.byte_span.0..];
-        let first = inner.lines().skip(1).find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
-        " ".repeat(first.len() - first.trim_start().len()).max("  ".to_string())
-    } else {
-        let job = doc.query_key_only(&route(at)).ok()?;
-        let job_col = job.location.point_span.0.1;
-        " ".repeat(indent.len().saturating_sub(job_col).max(2))
-    };
+    let unit = indent_unit(text, doc, at, indent.len())?;
     let block = format!("{indent}permissions:\n{indent}{unit}contents: read\n{indent}{unit}id-token: write\n");
     let mut out = String::with_capacity(text.len() + block.len());
     out.push_str(&text[..line_start]);
     out.push_str(&block);
     out.push_str(&text[line_start..]);
     // Only if it still parses as the same kind of document.
+    yaml_serde::from_str::<yaml_serde::Value>(&out).ok()?;
+    Some(out)
+}
+
+/// One level of the file's indentation below the mapping at `at` (a job, or `[]`
+/// for the workflow), whose keys stand at column `key_col`.
+fn indent_unit(text: &str, doc: &yamlpath::Document, at: &RouteBuf, key_col: usize) -> Option<String> {
+    if at.is_empty() {
+        // The indentation of the first job key.
+        let jobs = doc.query_pretty(&route(&vec![Component::Key("jobs".into())])).ok()?;
+        let inner = &text[jobs.location.byte_span.0..];
+        let first = inner.lines().skip(1).find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+        Some(" ".repeat(first.len() - first.trim_start().len()).max("  ".to_string()))
+    } else {
+        let job = doc.query_key_only(&route(at)).ok()?;
+        let job_col = job.location.point_span.0.1;
+        Some(" ".repeat(key_col.saturating_sub(job_col).max(2)))
+    }
+}
+
+/// The scopes `permissions: read-all` grants read access to, as GitHub documents
+/// them for `GITHUB_TOKEN` (`repository-projects` left out: GitHub removed it with
+/// Projects (classic)). `id-token` is the one `--fix` adds, at `write`.
+pub const READ_ALL_SCOPES: &[&str] = &[
+    "actions",
+    "attestations",
+    "checks",
+    "contents",
+    "deployments",
+    "discussions",
+    "issues",
+    "models",
+    "packages",
+    "pages",
+    "pull-requests",
+    "security-events",
+    "statuses",
+];
+
+/// `permissions: read-all` at `at` rewritten as the map it stands for, with
+/// `id-token: write` added in its place in the order: the key's line keeps its
+/// comment, the map follows in the file's indentation. `None` when the key does
+/// not start its line (flow style) or the result would not parse.
+fn expand_read_all(text: &str, doc: &yamlpath::Document, at: &RouteBuf) -> Option<String> {
+    let mut perms = at.clone();
+    perms.push(Component::Key("permissions".into()));
+    let key = doc.query_key_only(&route(&perms)).ok()?;
+    let value = doc.query_exact(&route(&perms)).ok()??;
+    let (key_start, key_end) = key.location.byte_span;
+    let (value_start, value_end) = value.location.byte_span;
+    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..key_start];
+    if !indent.chars().all(|c| c == ' ') || text[key_end..value_start].contains('\n') {
+        return None;
+    }
+    let line_end = text[value_end..].find('\n').map_or(text.len(), |i| value_end + i);
+    let unit = indent_unit(text, doc, at, indent.len())?;
+    let mut scopes: Vec<(&str, &str)> = READ_ALL_SCOPES.iter().map(|s| (*s, "read")).collect();
+    scopes.push(("id-token", "write"));
+    scopes.sort_unstable();
+    let mut out = String::with_capacity(text.len() + 32 * scopes.len());
+    out.push_str(text[..value_start].trim_end_matches([' ', '\t']));
+    // What followed the value on its line: a comment, or nothing.
+    out.push_str(&text[value_end..line_end]);
+    for (scope, level) in scopes {
+        out.push_str(&format!("\n{indent}{unit}{scope}: {level}"));
+    }
+    out.push_str(&text[line_end..]);
     yaml_serde::from_str::<yaml_serde::Value>(&out).ok()?;
     Some(out)
 }
@@ -218,4 +292,54 @@ pub fn write(root: &Path, changes: &[Change]) -> std::io::Result<()> {
         std::fs::write(root.join(&c.file), &c.after)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::workflow::key;
+
+    fn add_id_token(text: &str, at: &[&str]) -> Result<String, String> {
+        let at: RouteBuf = at.iter().map(|k| key(k)).collect();
+        apply(text, "w.yml", &Edit::AddIdToken { file: "w.yml".into(), at })
+    }
+
+    const JOBS: &str = "jobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm publish\n";
+
+    #[test]
+    fn read_all_becomes_the_explicit_map_with_id_token() {
+        let text = format!("on: push\npermissions: read-all  # least privilege\n{JOBS}");
+        let out = add_id_token(&text, &[]).unwrap();
+        assert!(out.starts_with("on: push\npermissions:  # least privilege\n  actions: read\n"), "{out}");
+        assert!(out.contains("\n  discussions: read\n  id-token: write\n  issues: read\n"), "{out}");
+        assert!(out.ends_with(&format!("  statuses: read\n{JOBS}")), "{out}");
+        let wf: github_actions_models::workflow::Workflow = yaml_serde::from_str(&out).unwrap();
+        let github_actions_models::common::Permissions::Explicit(map) = &wf.permissions else { panic!("{out}") };
+        assert_eq!(map.len(), READ_ALL_SCOPES.len() + 1);
+        assert!(map.iter().all(|(k, v)| {
+            use github_actions_models::common::Permission;
+            *v == if k == "id-token" { Permission::Write } else { Permission::Read }
+        }));
+    }
+
+    #[test]
+    fn read_all_on_a_job_keeps_the_job_indentation() {
+        let text = "on: push\njobs:\n    publish:\n        runs-on: ubuntu-latest\n        permissions: 'read-all'\n        steps:\n            - run: npm publish\n";
+        let out = add_id_token(text, &["jobs", "publish"]).unwrap();
+        assert!(out.contains("        permissions:\n            actions: read\n"), "{out}");
+        assert!(out.contains("            statuses: read\n        steps:\n"), "{out}");
+    }
+
+    #[test]
+    fn empty_and_write_all_forms() {
+        let text = format!("on: push\npermissions: {{}}\n{JOBS}");
+        let out = add_id_token(&text, &[]).unwrap();
+        assert!(out.contains("permissions: { id-token: write }\n"), "{out}");
+        let text = format!("on: push\npermissions: write-all\n{JOBS}");
+        assert_eq!(add_id_token(&text, &[]).unwrap(), text);
+        // A flow-style shorthand inside a flow job cannot be expanded in place.
+        let text =
+            "on: push\njobs: {publish: {runs-on: ubuntu-latest, permissions: read-all, steps: [{run: npm publish}]}}\n";
+        assert!(add_id_token(text, &["jobs", "publish"]).is_err());
+    }
 }

@@ -2,6 +2,7 @@
 //! annotations, SARIF 2.1.0. Renderers never decide; they print what `checks` found.
 
 use serde::Serialize;
+use serde_sarif::sarif;
 
 use super::{CheckReport, Finding, Severity};
 
@@ -158,53 +159,149 @@ fn github(report: &CheckReport) -> String {
     out
 }
 
-fn sarif(report: &CheckReport) -> String {
+/// The SARIF document for code scanning, built with `serde-sarif`'s types (generated
+/// from the SARIF 2.1.0 schema, so a required member cannot be left out): one run,
+/// one rule per cause id (titled from the built-in rules where the id is one), one
+/// result per finding at its file (a URI relative to the repository root, under
+/// `%SRCROOT%`), line and column, with a fingerprint that does not move with the line.
+pub fn sarif_document(report: &CheckReport) -> sarif::Sarif {
+    let catalog = crate::pattern::RuleSet::builtin_for_analysis().ok();
     let mut rule_ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
     rule_ids.sort_unstable();
     rule_ids.dedup();
-    let rules: Vec<serde_json::Value> = rule_ids
+    let rules: Vec<sarif::ReportingDescriptor> = rule_ids
         .iter()
         .map(|id| {
-            serde_json::json!({
-                "id": id,
-                "name": id.replace(['/', '-'], "_"),
-                "shortDescription": { "text": format!("npm-logdoc cause {id}") },
-                "helpUri": "https://docs.npmjs.com/trusted-publishers",
-                "help": { "text": format!("Run `npm-logdoc explain {id}` for the cause and every fix.") },
-            })
+            let known = catalog.as_ref().and_then(|c| c.get(id));
+            let title =
+                known.map_or_else(|| format!("npm-logdoc check: {id}"), |r| crate::pattern::generic_title(&r.title));
+            let help_uri = known
+                .and_then(|r| r.references.first().cloned())
+                .unwrap_or_else(|| "https://docs.npmjs.com/trusted-publishers".into());
+            let family = id.split('/').next().unwrap_or(id).to_string();
+            let fixable = report.findings.iter().any(|f| f.id == *id && f.edit.is_some());
+            let help = format!(
+                "Run `npm-logdoc explain {id}` for the cause and every fix.{}",
+                if fixable { " `npm-logdoc check --fix` shows the edit for the findings it can fix." } else { "" }
+            );
+            sarif::ReportingDescriptor::builder()
+                .id(*id)
+                .name(id.replace(['/', '-'], "_"))
+                .short_description(sarif::MultiformatMessageString::builder().text(clean(&title)).build())
+                .help(sarif::MultiformatMessageString::builder().text(help).build())
+                .help_uri(help_uri)
+                .properties(sarif::PropertyBag::builder().tags(vec!["npm-publish".to_string(), family]).build())
+                .build()
         })
         .collect();
-    let results: Vec<serde_json::Value> = report
+    let mut seen: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let results: Vec<sarif::Result> = report
         .findings
         .iter()
         .map(|f: &Finding| {
-            serde_json::json!({
-                "ruleId": f.id,
-                "ruleIndex": rule_ids.iter().position(|r| *r == f.id).unwrap_or(0),
-                "level": f.severity.as_str(),
-                "message": { "text": format!("{} Fix: {}", clean(&f.message), clean(&f.fix)) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": f.file, "uriBaseId": "%SRCROOT%" },
-                        "region": { "startLine": f.line, "startColumn": f.column }
-                    }
-                }]
-            })
+            let message = format!("{} Fix: {}", clean(&f.message), clean(&f.fix));
+            let index = rule_ids.iter().position(|r| *r == f.id).unwrap_or(0);
+            // The same finding in the same file keeps its identity when lines move;
+            // the n-th repeat of one is told apart by n.
+            let key = fnv1a(&[f.id.as_str(), f.file.as_str(), clean(&f.message).as_str()]);
+            let n = seen.entry(key).or_insert(0);
+            *n += 1;
+            let fingerprint = format!("{key:016x}:{n}");
+            let location = sarif::Location::builder()
+                .physical_location(
+                    sarif::PhysicalLocation::builder()
+                        .artifact_location(
+                            sarif::ArtifactLocation::builder().uri(uri_path(&f.file)).uri_base_id("%SRCROOT%").build(),
+                        )
+                        .region(
+                            sarif::Region::builder()
+                                .start_line(f.line.max(1) as i64)
+                                .start_column(f.column.max(1) as i64)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build();
+            sarif::Result::builder()
+                .rule_id(f.id.clone())
+                .rule_index(index as i64)
+                .level(match f.severity {
+                    Severity::Error => sarif::ResultLevel::Error,
+                    Severity::Warning => sarif::ResultLevel::Warning,
+                    Severity::Note => sarif::ResultLevel::Note,
+                })
+                .message(sarif::Message::builder().text(message).build())
+                .locations(vec![location])
+                .partial_fingerprints(std::collections::BTreeMap::from([(SARIF_FINGERPRINT.to_string(), fingerprint)]))
+                .build()
         })
         .collect();
-    let doc = serde_json::json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "npm-logdoc",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }]
-    });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let driver =
+        sarif::ToolComponent::builder().name("npm-logdoc").version(env!("CARGO_PKG_VERSION")).rules(rules).build();
+    let run = sarif::Run::builder().tool(sarif::Tool::builder().driver(driver).build()).results(results).build();
+    sarif::Sarif::builder()
+        .schema(SARIF_SCHEMA)
+        .version(serde_json::to_value(sarif::Version::V2_1_0).unwrap_or_else(|_| "2.1.0".into()))
+        .runs(vec![run])
+        .build()
+}
+
+/// The JSON schema the document names.
+pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The key of each result's `partialFingerprints` entry.
+pub const SARIF_FINGERPRINT: &str = "npmLogdocFinding/v1";
+
+fn sarif(report: &CheckReport) -> String {
+    let mut s = serde_json::to_string_pretty(&sarif_document(report)).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// FNV-1a (64 bit) over the parts, each followed by a NUL: stable across builds and
+/// platforms, unlike `std`'s hasher.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// A relative path as a URI reference: `/` kept, every byte outside RFC 3986's
+/// unreserved set percent-encoded (a space, `#`, `%`, non-ASCII).
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_paths_are_percent_encoded_and_keep_slashes() {
+        assert_eq!(uri_path(".github/workflows/release.yml"), ".github/workflows/release.yml");
+        assert_eq!(uri_path("packages/my pkg/package.json"), "packages/my%20pkg/package.json");
+        assert_eq!(uri_path("a#b%c/\u{e9}.json"), "a%23b%25c/%C3%A9.json");
+    }
+
+    #[test]
+    fn fingerprints_are_fnv1a() {
+        // No parts: the offset basis; "a" is hashed as "a\0" (FNV-1a of "a" alone
+        // is the published vector 0xaf63dc4c8601ec8c).
+        assert_eq!(fnv1a(&[]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(&["a"]), 0x089b_e207_b544_f1e4);
+        assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
+    }
 }

@@ -217,6 +217,8 @@ pub struct StepInfo {
     pub name: Option<String>,
     pub kind: StepKind,
     pub env: Vec<EnvSet>,
+    /// The step's `if:`, as written.
+    pub condition: Option<String>,
 }
 
 impl StepInfo {
@@ -324,6 +326,12 @@ pub struct JobInfo {
     pub publishes: Vec<Publish>,
     /// `defaults.run.working-directory`.
     pub working_directory: Option<String>,
+    /// The job's `if:`, as written.
+    pub condition: Option<String>,
+    /// `strategy.matrix`: each key written as a literal list, with the values
+    /// `include` adds and without those a one-key `exclude` removes, as strings.
+    /// A matrix given by an expression (`fromJSON(...)`) has no entries here.
+    pub matrix: Vec<(String, Vec<String>)>,
 }
 
 impl JobInfo {
@@ -369,6 +377,92 @@ pub fn job_env(w: &WorkflowFile, job: &str) -> Vec<EnvSet> {
     }
 }
 
+/// An `if:` as written (`true`/`false` for a YAML boolean).
+fn condition(c: &Option<github_actions_models::common::If>) -> Option<String> {
+    use github_actions_models::common::If;
+    c.as_ref().map(|c| match c {
+        If::Bool(b) => b.to_string(),
+        If::Expr(e) => e.clone(),
+    })
+}
+
+/// A matrix value as the expression `matrix.KEY` gives it: scalars only.
+fn matrix_scalar(v: &yaml_serde::Value) -> Option<String> {
+    match v {
+        yaml_serde::Value::String(s) => Some(s.clone()),
+        yaml_serde::Value::Number(n) => Some(n.to_string()),
+        yaml_serde::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn matrix_values(strategy: Option<&github_actions_models::workflow::job::Strategy>) -> Vec<(String, Vec<String>)> {
+    let Some(LoE::Literal(m)) = strategy.and_then(|s| s.matrix.as_ref()) else { return Vec::new() };
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    if let LoE::Literal(dims) = &m.dimensions {
+        for (k, v) in dims {
+            if let LoE::Literal(values) = v {
+                out.push((k.clone(), values.iter().filter_map(matrix_scalar).collect()));
+            }
+        }
+    }
+    if let LoE::Literal(include) = &m.include {
+        for entry in include {
+            for (k, v) in entry {
+                let Some(v) = matrix_scalar(v) else { continue };
+                match out.iter_mut().find(|(key, _)| key == k) {
+                    Some((_, values)) if !values.contains(&v) => values.push(v),
+                    Some(_) => {}
+                    None => out.push((k.clone(), vec![v])),
+                }
+            }
+        }
+    }
+    if let LoE::Literal(exclude) = &m.exclude {
+        for entry in exclude.iter().filter(|e| e.len() == 1) {
+            let Some((k, v)) = entry.iter().next() else { continue };
+            let Some(v) = matrix_scalar(v) else { continue };
+            if let Some((_, values)) = out.iter_mut().find(|(key, _)| key == k) {
+                values.retain(|x| *x != v);
+            }
+        }
+    }
+    out
+}
+
+/// `${{ matrix.KEY }}` (the whole value): `KEY`.
+pub fn matrix_ref(value: &str) -> Option<&str> {
+    let inner = value.trim().strip_prefix("${{")?.strip_suffix("}}")?.trim();
+    let key = inner.strip_prefix("matrix.")?;
+    key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_').then_some(key)
+}
+
+/// What an `if:` says about `matrix.KEY`: `Some(Some(v))` for exactly
+/// `matrix.KEY == v` (either way round, `${{ }}` optional, `v` quoted or a
+/// number); `Some(None)` when it does not name the matrix; `None` when it names it
+/// in a form not read here.
+pub fn matrix_condition(cond: Option<&str>, key: &str) -> Option<Option<String>> {
+    let Some(c) = cond else { return Some(None) };
+    let c = c.trim();
+    let c = c.strip_prefix("${{").and_then(|r| r.strip_suffix("}}")).unwrap_or(c).trim();
+    if !c.contains("matrix.") {
+        return Some(None);
+    }
+    let (a, b) = c.split_once("==")?;
+    let (a, b) = (a.trim(), b.trim());
+    let lhs = format!("matrix.{key}");
+    let value = if a == lhs {
+        b
+    } else if b == lhs {
+        a
+    } else {
+        return None;
+    };
+    let literal = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(value);
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|x| x.is_ascii_alphanumeric() || b".-_/*".contains(&x));
+    plain(literal).then(|| Some(literal.to_string()))
+}
+
 fn with_pairs(with: &LoE<github_actions_models::common::Env>) -> Vec<(String, String)> {
     match with {
         LoE::Literal(m) => m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
@@ -404,6 +498,7 @@ fn steps_of(
                                 name: s.name.clone(),
                                 kind: StepKind::Uses { uses: uses.raw().to_string(), with: with_pairs(with) },
                                 env: env.clone(),
+                                condition: condition(&s.r#if),
                             });
                             out.extend(inner);
                             continue;
@@ -413,7 +508,8 @@ fn steps_of(
                 StepKind::Uses { uses: uses.raw().to_string(), with: with_pairs(with) }
             }
         };
-        out.push(StepInfo { file: file.to_string(), route, name: s.name.clone(), kind, env });
+        let condition = condition(&s.r#if);
+        out.push(StepInfo { file: file.to_string(), route, name: s.name.clone(), kind, env, condition });
     }
     out
 }
@@ -459,7 +555,7 @@ fn composite(root: &Path, path: &str, depth: usize, problems: &mut Vec<Finding>)
                 StepKind::Uses { uses: uses.raw().to_string(), with: with_pairs(with) }
             }
         };
-        out.push(StepInfo { file: rel.clone(), route, name: s.name.clone(), kind, env });
+        out.push(StepInfo { file: rel.clone(), route, name: s.name.clone(), kind, env, condition: condition(&s.r#if) });
     }
     Some(out)
 }
@@ -553,6 +649,8 @@ pub fn jobs(repo: &Repository, problems: &mut Vec<Finding>) -> Vec<JobInfo> {
                     steps,
                     publishes: Vec::new(),
                     working_directory,
+                    condition: condition(&j.r#if),
+                    matrix: matrix_values(j.strategy.as_ref()),
                 };
                 info.publishes = find_publishes(repo, &info);
                 out.push(info);
@@ -780,6 +878,42 @@ mod tests {
         assert!(matches!(&j.steps[0].body, StepBody::Uses { uses: Uses::Local(_), .. }));
         assert_eq!(w.skipped.len(), 1);
         assert_eq!(w.skipped[0].line, 7);
+    }
+
+    #[test]
+    fn matrix_values_and_conditions() {
+        let w = WorkflowFile::parse(
+            "w.yml".into(),
+            "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        node: [18, 20, '22.x']\n        os: [ubuntu-latest]\n        include:\n          - node: 24\n        exclude:\n          - node: 18\n    steps:\n      - run: npm publish\n".into(),
+        )
+        .unwrap();
+        let Job::NormalJob(j) = &w.wf.jobs["a"] else { panic!() };
+        let m = matrix_values(j.strategy.as_ref());
+        assert_eq!(m[0], ("node".to_string(), vec!["20".to_string(), "22.x".into(), "24".into()]));
+        assert_eq!(matrix_ref("${{ matrix.node }}"), Some("node"));
+        assert_eq!(matrix_ref("${{ matrix.node }}.x"), None);
+        assert_eq!(matrix_condition(Some("matrix.node == 24"), "node"), Some(Some("24".into())));
+        assert_eq!(matrix_condition(Some("${{ '24' == matrix.node }}"), "node"), Some(Some("24".into())));
+        assert_eq!(matrix_condition(Some("github.ref_type == 'tag'"), "node"), Some(None));
+        assert_eq!(matrix_condition(None, "node"), Some(None));
+        assert_eq!(matrix_condition(Some("matrix.node == 24 && matrix.os == 'x'"), "node"), None);
+        assert_eq!(matrix_condition(Some("matrix.os == 'ubuntu-latest'"), "node"), None);
+    }
+
+    #[test]
+    fn id_token_of_the_shorthand_forms() {
+        let of = |perms: &str| {
+            let text = format!(
+                "on: push\n{perms}jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm publish\n"
+            );
+            id_token(&WorkflowFile::parse("w.yml".into(), text).unwrap().wf.permissions)
+        };
+        assert_eq!(of("permissions: write-all\n"), Some(true));
+        assert_eq!(of("permissions: read-all\n"), Some(false));
+        assert_eq!(of("permissions: {}\n"), Some(false));
+        assert_eq!(of("permissions: { id-token: write }\n"), Some(true));
+        assert_eq!(of("permissions:\n  id-token: none\n"), Some(false));
+        assert_eq!(of(""), None);
     }
 
     #[test]
