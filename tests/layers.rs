@@ -101,10 +101,15 @@ fn paths(code: &str, top: &BTreeSet<String>, root: bool) -> Vec<(Vec<String>, St
     let mut found = Vec::new();
     let mut rest = code;
     while let Some(i) = rest.find("use ") {
-        let before = rest[..i].chars().last();
+        let at = code.len() - rest.len() + i;
         let after = &rest[i + 4..];
         rest = after;
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+        // A `use` item starts its line, after at most a visibility: the word in
+        // prose or a string (`"... to use OIDC"`) is no item.
+        let line_start = code[..at].rfind('\n').map_or(0, |n| n + 1);
+        let lead = code[line_start..at].trim();
+        let visibility = lead.is_empty() || lead == "pub" || lead.starts_with("pub(") && lead.ends_with(')');
+        if !visibility {
             continue;
         }
         let Some(end) = after.find(';') else { break };
@@ -284,7 +289,7 @@ fn the_reader_sees_nested_use_trees_super_and_inline_paths() {
     got.sort();
     assert_eq!(got, ["crate::a::b", "crate::a::c::D", "crate::a::c::e::F"]);
     let top = BTreeSet::from(["source".to_string()]);
-    let text = "use super::X;\nfn f() { crate::bot::run(); x::crate_y(); }\n// crate::cli::no\n#[cfg(test)]\nuse crate::cli::Y;";
+    let text = "use super::X;\nconst D: &str = \"the job means to use OIDC: yes\";\nfn f() { crate::bot::run(); x::crate_y(); }\n// crate::cli::no\n#[cfg(test)]\nuse crate::cli::Y;";
     let said: Vec<String> = paths(&code(text), &top, false).into_iter().map(|(_, s)| s).collect();
     assert_eq!(said, ["use super::X", "crate::bot::run"]);
     let said: Vec<String> =
