@@ -144,6 +144,10 @@ pub struct Anatomy<'a> {
     /// compose service printed it, where the runner's environment (its OIDC
     /// variables among it) does not reach unless passed in.
     pub container: bool,
+    /// The speaker is only the tool that relayed the line (BuildKit, compose,
+    /// turbo's task label, yarn's foreach label), with no tool prefix inside: the
+    /// words are some program's bare output, as a rule's `unknown` speaker means.
+    pub relayed: bool,
 }
 
 /// Whether a form is a wrapper around another tool's line or the speaking tool.
@@ -777,6 +781,26 @@ fn starts_with_form(s: &str, inner: bool) -> bool {
     })
 }
 
+/// `text` without the labels and frames a relaying tool put before it (BuildKit's
+/// `#12 3.4`, compose's `svc-1  | `, a clock, `[0] `, `pkg:task: `, yarn's
+/// foreach label), but with any tool prefix and the spaces after the labels kept.
+/// The runner's own lines (a step's `env:` echo, Set up job, setup-node's
+/// Environment details) are read by their shape; a log that relays them behind a
+/// label keeps that shape once the labels are gone.
+pub fn peel_labels(text: &str) -> &str {
+    let mut rest = text;
+    for _ in 0..12 {
+        // The table's order decides, as in [`anatomy`]: pnpm's `[ENEEDAUTH] ` is its
+        // badge, not a label.
+        let first = FORMS.iter().filter(|f| !f.outer).find_map(|f| (f.matcher)(rest).map(|p| (f, p)));
+        match first {
+            Some((form, p)) if form.role == Role::Wrapper && p.len > 0 => rest = &rest[p.len..],
+            _ => break,
+        }
+    }
+    rest
+}
+
 /// Does a tool's own prefix (npm's, lerna's, yarn's ...) start `s`?
 fn starts_with_tool(s: &str) -> bool {
     FORMS
@@ -789,6 +813,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
     let mut rest = text;
     let mut speaker = Speaker::Unknown;
     let mut outer_speaker = Speaker::Unknown;
+    let mut outer_relays = false;
     let mut level = None;
     let mut frame = 0u64;
     let mut keep: Option<String> = None;
@@ -856,6 +881,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
             }
             if form.speaker != Speaker::Unknown {
                 outer_speaker = form.speaker;
+                outer_relays = form.role != Role::Speaker && !form.outer;
             }
             container |= matches!(form.speaker, Speaker::BuildKit | Speaker::Compose);
             inside |= form.role == Role::Speaker;
@@ -871,6 +897,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
         }
         break;
     }
+    let relayed = speaker == Speaker::Unknown && outer_relays;
     if speaker == Speaker::Unknown {
         speaker = outer_speaker;
     }
@@ -882,7 +909,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
         None => Cow::Borrowed(body.trim_end()),
     };
     // A tool's line quoted inside other text (`expected 'npm error 422 ...'`).
-    if !quoted && matches!(speaker, Speaker::Unknown | Speaker::GitHub) {
+    if !quoted && (matches!(speaker, Speaker::Unknown | Speaker::GitHub) || relayed) {
         quoted = message.match_indices(['\'', '"', '`']).any(|(i, q)| starts_with_tool(&message[i + q.len()..]));
     }
     let status_title = (speaker == Speaker::Npm)
@@ -903,6 +930,7 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
         width: text.chars().count(),
         prefixed,
         container,
+        relayed,
     }
 }
 
@@ -1010,6 +1038,48 @@ mod tests {
 
     fn said(s: &str, speaker: Speaker, level: Option<Level>, message: &str) {
         assert_eq!(a(s), (speaker, level, message.to_string(), false), "{s:?}");
+    }
+
+    #[test]
+    fn labels_peel_off_and_tool_prefixes_stay() {
+        // The runner's echo and Set up job lines, relayed behind a label.
+        assert_eq!(peel_labels("[0]   NODE_AUTH_TOKEN: ***"), "  NODE_AUTH_TOKEN: ***");
+        assert_eq!(peel_labels("pkg:publish: env:"), "env:");
+        assert_eq!(peel_labels("#12 3.456 npm: 10.8.2"), "npm: 10.8.2");
+        assert_eq!(peel_labels("web-1  | [publish] Secret source: Actions"), "Secret source: Actions");
+        // A tool's prefix is not a label: pnpm's badge, npm's prefix, yarn's step counter.
+        assert_eq!(
+            peel_labels("[ENEEDAUTH] This command requires you to be logged in"),
+            "[ENEEDAUTH] This command requires you to be logged in"
+        );
+        assert_eq!(peel_labels("[0] [E404] Not Found"), "[E404] Not Found");
+        assert_eq!(peel_labels("npm error code E404"), "npm error code E404");
+        assert_eq!(peel_labels("[1/4] Resolving packages..."), "[1/4] Resolving packages...");
+        assert_eq!(peel_labels("Secret source: Actions"), "Secret source: Actions");
+        assert_eq!(
+            peel_labels("##[error]Process completed with exit code 1."),
+            "##[error]Process completed with exit code 1."
+        );
+    }
+
+    #[test]
+    fn a_relayed_bare_line_is_marked_as_such() {
+        let x =
+            anatomy("pkg:publish: 403 Forbidden - PUT https://registry.npmjs.org/kelp-ui - You cannot publish over");
+        assert_eq!((x.speaker, x.relayed), (Speaker::Turbo, true));
+        let x = anatomy("#12 45.7 403 Forbidden - PUT https://registry.npmjs.org/kelp-ui - x");
+        assert_eq!((x.speaker, x.relayed), (Speaker::BuildKit, true));
+        // A tool inside the relay speaks for itself.
+        let x = anatomy("#12 45.7 npm error code E404");
+        assert_eq!((x.speaker, x.relayed), (Speaker::Npm, false));
+        // The runner's own markers relay nothing.
+        let x = anatomy("##[error]403 Forbidden - PUT https://registry.npmjs.org/kelp-ui - x");
+        assert_eq!((x.speaker, x.relayed), (Speaker::GitHub, false));
+        // A relayed code frame quoting a tool's line is quoted text, as it is bare.
+        assert!(
+            anatomy("pkg:publish:      54|     const line = '\u{27a4} YN0033: No authentication configured'").quoted
+        );
+        assert!(anatomy("     54|     const line = '\u{27a4} YN0033: No authentication configured'").quoted);
     }
 
     #[test]

@@ -1325,6 +1325,9 @@ impl FactsBuilder {
                 self.facts.steps.last_mut().expect("a step always exists").explicit_provenance = true;
             }
         }
+        // The runner's and setup-node's own lines are read by their shape, also
+        // when a relaying tool labelled them.
+        let s = crate::anatomy::peel_labels(s).trim();
         let f = &mut self.facts;
         // A bare version after an `npm --version` echo.
         if self.expect_version > 0 {

@@ -317,6 +317,11 @@ impl Structure {
         self.step
     }
 
+    /// A step's echo block (`##[group]Run ...` up to `##[endgroup]`) is open.
+    pub fn in_echo(&self) -> bool {
+        self.in_echo
+    }
+
     /// The source names a step that begins here; returns its index.
     pub fn named_step(&mut self) -> usize {
         if self.stepped {

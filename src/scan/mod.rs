@@ -97,7 +97,9 @@ struct UniqueSignal {
 impl UniqueSignal {
     /// Whether a line of this anatomy may be evidence for the signal.
     fn admits(&self, a: &Anatomy<'_>) -> bool {
-        (self.speakers.is_empty() || self.speakers.contains(&a.speaker))
+        (self.speakers.is_empty()
+            || self.speakers.contains(&a.speaker)
+            || a.relayed && self.speakers.contains(&Speaker::Unknown))
             && (self.levels.is_empty() || a.level.is_some_and(|l| self.levels.contains(&l)))
             && (self.quoted || !a.quoted)
     }
@@ -458,6 +460,14 @@ impl JobScanner<'_> {
             if let Some(stamp) = &columns.2 {
                 state.saw_timestamp = true;
                 state.sinks.timestamp(&String::from_utf8_lossy(stamp));
+            }
+        }
+        // A log that relays the runner's lines behind a label (`[0] `, `pkg:task: `,
+        // BuildKit's frame) labels the echo too: read it by its shape.
+        if state.structure.in_echo() && !text.starts_with("##[") {
+            let bare = anatomy::peel_labels(&text);
+            if bare.len() < text.len() {
+                text = bare.to_string();
             }
         }
         let kind = state.structure.classify(&text, prefix.script_echo, stamped);
