@@ -403,8 +403,35 @@ impl JobScanner<'_> {
     /// the last line it read ends.
     fn line(&mut self, block: &[u8], at: (usize, usize), floor: usize, number: u64) -> usize {
         let raw = &block[at.0..at.1];
-        let prefix = normalize::normalize_into(raw, &mut self.norm);
+        let mut prefix = normalize::normalize_into(raw, &mut self.norm);
         let mut text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
+        // A `gh run view` line cut after its columns (a hard-wrapped paste): its
+        // timestamp and text went on to this indented line. Read the two as one.
+        let lead = raw.iter().take_while(|b| **b == b' ').count();
+        let mut joined = Vec::new();
+        if prefix.timestamp.is_none() && lead > 0 && normalize::timestamp_len(&raw[lead..]).is_some() {
+            if let Some(prev) = previous_line(block, at.0, 0) {
+                let praw = &block[prev.0..prev.1];
+                let praw = praw.strip_suffix(b"\r").unwrap_or(praw);
+                if clean(praw).1.timestamp.is_none() {
+                    let sep: &[u8] = if praw.contains(&b'\t') { b"\t" } else { b"  " };
+                    let both = [praw, sep, &raw[lead..]].concat();
+                    let mut buf = Vec::new();
+                    let p = normalize::normalize_into(&both, &mut buf);
+                    if p.job.is_some() && p.timestamp.is_some() {
+                        text = normalize::text_in(&buf, &mut self.lossy).to_string();
+                        prefix = p;
+                        joined = both;
+                    }
+                }
+            }
+        }
+        // The width the wrap cut this line at (its own, not the joined one's), and
+        // whether it was put back together.
+        let physical = String::from_utf8_lossy(raw).chars().count();
+        let rebuilt = !joined.is_empty();
+        // The prefix's ranges index the joined line when there is one.
+        let raw: &[u8] = if joined.is_empty() { raw } else { &joined };
         let mut stamped = prefix.timestamp.is_some();
         let mut columns = (
             prefix.job.clone().map(|r| raw[r].to_vec()),
@@ -434,7 +461,30 @@ impl JobScanner<'_> {
                 }
             }
         }
+        // A terminal's copy of gh's columns turns each tab into spaces up to the next
+        // tab stop: a single space after a job name that nearly fills its stop, so
+        // the spaced columns read job and step as one. A known job's name and a
+        // space begin such a column; the rest is the step.
+        if let (Some(job), None, Some(known)) = (&columns.0, &columns.1, &self.current.gh_job) {
+            if job.len() > known.len() + 1 && job.starts_with(known) && job[known.len()] == b' ' {
+                let step = job[known.len() + 1..].to_vec();
+                columns.0 = Some(known.clone());
+                columns.1 = Some(step);
+            }
+        }
         if let Some(job) = &columns.0 {
+            // The other way round: the job's first lines were copied with spaces, and
+            // their job column took the step in. This job's name begins it.
+            let misread = self.current.gh_job.as_ref().is_some_and(|cur| {
+                cur.len() > job.len() + 1
+                    && cur.starts_with(job)
+                    && cur[job.len()] == b' '
+                    && self.current.gh_step.is_none()
+            });
+            if misread {
+                self.current.name = Some(String::from_utf8_lossy(job).into_owned());
+                self.current.gh_job = Some(job.clone());
+            }
             if self.current.gh_job.as_ref() != Some(job) {
                 let name = String::from_utf8_lossy(job).into_owned();
                 if self.current.gh_job.is_some() || self.current.seen_any {
@@ -485,7 +535,10 @@ impl JobScanner<'_> {
         let head_text: String;
         let mut head_out: Option<Anatomy<'_>> = None;
         if is_output {
-            let cur = anatomy::anatomy(&cur_text);
+            let mut cur = anatomy::anatomy(&cur_text);
+            if rebuilt {
+                cur.width = cur.width.max(physical);
+            }
             let mut chosen = 0;
             // Back, only for a line that can continue another (no tool prefix of its
             // own, or npm's repeated status title): the farthest earlier line with a
@@ -556,7 +609,10 @@ impl JobScanner<'_> {
                         }
                     }
                     let (ntext, nprefix) = clean(next);
-                    if nprefix.job.is_some() != prefix.job.is_some() {
+                    // In a wrapped `gh` paste the rest of a rebuilt line is a bare
+                    // indented line, without columns.
+                    let wrap_rest = rebuilt && next.starts_with(b" ") && nprefix.timestamp.is_none();
+                    if nprefix.job.is_some() != prefix.job.is_some() && !wrap_rest {
                         break;
                     }
                     let stamped = nprefix.timestamp.is_some();
@@ -698,5 +754,35 @@ mod tests {
                 Some("npm publish --access public")
             );
         }
+    }
+
+    /// A hard-wrapped terminal copy of `gh run view --log`: tabs became spaces (one
+    /// after a job name that nearly fills its tab stop), some lines were cut after
+    /// their columns, so the timestamp and text begin the next, indented line. It
+    /// reads as one job whose steps and env echo are those of the columns.
+    #[test]
+    fn a_wrapped_terminal_copy_of_gh_columns_keeps_its_job_and_steps() {
+        let log = [
+            "Release package Set up job      2026-01-05T10:11:40.0000000Z Current",
+            "    runner version: '2.330.0'",
+            "Release package\tSet up job\t2026-01-05T10:11:40.1000000Z Secret source: Actions",
+            "Release package Publish",
+            "    2026-01-05T10:11:41.0000000Z ##[group]Run npm publish --access public",
+            "Release package\tPublish\t2026-01-05T10:11:41.0500000Z shell: /usr/bin/bash -e {0}",
+            "Release package\tPublish\t2026-01-05T10:11:41.0600000Z env:",
+            "Release package Publish",
+            "    2026-01-05T10:11:41.0700000Z   NODE_AUTH_TOKEN: ***",
+            "Release package\tPublish\t2026-01-05T10:11:41.1000000Z ##[endgroup]",
+            "Release package\tPublish\t2026-01-05T10:11:41.5000000Z npm error code E404",
+            "Release package\tPublish\t2026-01-05T10:11:41.7000000Z ##[error]Process completed with exit code 1.",
+        ]
+        .map(|l| format!("{l}\n"))
+        .concat();
+        let scans = scan(&log);
+        assert_eq!(scans.len(), 1, "one job");
+        let fact = |name: &str| scans[0].facts.get(name).map(|v| v.to_string());
+        assert_eq!(fact("token").as_deref(), Some("secret"));
+        assert_eq!(fact("failed_step").as_deref(), Some("npm publish --access public"));
+        assert_eq!(fact("secret_source").as_deref(), Some("Actions"));
     }
 }
