@@ -790,6 +790,9 @@ fn starts_with_form(s: &str, inner: bool) -> bool {
 pub fn peel_labels(text: &str) -> &str {
     let mut rest = text;
     for _ in 0..12 {
+        if !may_start_with_label(rest) {
+            break;
+        }
         // The table's order decides, as in [`anatomy`]: pnpm's `[ENEEDAUTH] ` is its
         // badge, not a label.
         let first = FORMS.iter().filter(|f| !f.outer).find_map(|f| (f.matcher)(rest).map(|p| (f, p)));
@@ -799,6 +802,21 @@ pub fn peel_labels(text: &str) -> &str {
         }
     }
     rest
+}
+
+/// A cheap test that `s` may begin with a relay's label: BuildKit's `#12`, a
+/// bracket, a clock's digit, turbo's `pkg:task: ` or compose's `svc-1  | `. Most
+/// lines do not, and skip the walk over the table.
+fn may_start_with_label(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'#' | b'[' | b'0'..=b'9') => true,
+        Some(c) if c.is_ascii_alphanumeric() || *c == b'@' => {
+            let token = &s[..s.find([' ', '\t']).unwrap_or(s.len())];
+            let turbo = token.len() > 1 && token.ends_with(':') && token[..token.len() - 1].contains(':');
+            turbo || s[token.len()..].trim_start_matches(' ').starts_with("| ")
+        }
+        _ => false,
+    }
 }
 
 /// Does a tool's own prefix (npm's, lerna's, yarn's ...) start `s`?

@@ -428,8 +428,8 @@ impl JobScanner<'_> {
         }
         // The width the wrap cut this line at (its own, not the joined one's), and
         // whether it was put back together.
-        let physical = String::from_utf8_lossy(raw).chars().count();
         let rebuilt = !joined.is_empty();
+        let physical = if rebuilt { String::from_utf8_lossy(raw).chars().count() } else { 0 };
         // The prefix's ranges index the joined line when there is one.
         let raw: &[u8] = if joined.is_empty() { raw } else { &joined };
         let mut stamped = prefix.timestamp.is_some();
