@@ -426,6 +426,31 @@ impl JobScanner<'_> {
                 }
             }
         }
+        // A terminal's copy of gh's columns with every tab turned into one space: no
+        // run of spaces tells the columns apart, but the job's name, known from an
+        // earlier line, begins the line and a timestamp ends the step column.
+        if prefix.timestamp.is_none() && joined.is_empty() {
+            if let Some(job) = self.current.gh_job.as_deref().filter(|j| raw.starts_with(j)) {
+                let after = &raw[job.len()..];
+                let head = &after[..after.len().min(300)];
+                let stamp = memchr::memchr_iter(b' ', head)
+                    .skip(1)
+                    .find(|&i| normalize::timestamp_len(&after[i + 1..]).is_some());
+                if let (Some(b' '), Some(i)) = (after.first(), stamp) {
+                    let step = after[1..i].trim_ascii();
+                    if !step.is_empty() {
+                        let both = [job, b"\t", step, b"\t", &after[i + 1..]].concat();
+                        let mut buf = Vec::new();
+                        let p = normalize::normalize_into(&both, &mut buf);
+                        if p.job.is_some() && p.timestamp.is_some() {
+                            text = normalize::text_in(&buf, &mut self.lossy).to_string();
+                            prefix = p;
+                            joined = both;
+                        }
+                    }
+                }
+            }
+        }
         // The width the wrap cut this line at (its own, not the joined one's), and
         // whether it was put back together.
         let rebuilt = !joined.is_empty();
@@ -548,11 +573,24 @@ impl JobScanner<'_> {
             let may_continue = !cur.prefixed && (!lines[0].1 || cur.indent >= 2) || cur.status_title.is_some();
             if may_continue {
                 let mut before: Vec<(String, bool)> = Vec::new();
+                // The physical width of a `gh` line cut after its columns that heads
+                // this one: the wrap cut it there, not at its text's width.
+                let mut cut_head_width = None;
                 let mut pos = at.0;
                 for _ in 0..JOIN_BACK {
                     let Some(prev) = previous_line(block, pos, floor) else { break };
                     let praw = &block[prev.0..prev.1];
                     let (ptext, pprefix) = clean(praw);
+                    let plead = praw.iter().take_while(|b| **b == b' ').count();
+                    if pprefix.timestamp.is_none() && plead > 0 && normalize::timestamp_len(&praw[plead..]).is_some() {
+                        // Such a line is a record of its own, and may head this one
+                        // when this is its wrapped rest.
+                        if prefix.job.is_none() && raw.starts_with(b" ") {
+                            before.insert(0, (clean(&praw[plead..]).0, true));
+                            cut_head_width = Some(String::from_utf8_lossy(praw).chars().count());
+                        }
+                        break;
+                    }
                     let columns = |p: &Prefix, r: &[u8]| {
                         (p.job.clone().map(|x| r[x].to_vec()), p.step.clone().map(|x| r[x].to_vec()))
                     };
@@ -565,7 +603,10 @@ impl JobScanner<'_> {
                 // Each earlier line in turn as the head: the farthest whose logical
                 // line reaches this one (anatomies computed once).
                 let chain: Vec<&(String, bool)> = before.iter().chain(&lines).collect();
-                let all: Vec<Anatomy<'_>> = chain.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+                let mut all: Vec<Anatomy<'_>> = chain.iter().map(|(t, _)| anatomy::anatomy(t)).collect();
+                if let (Some(w), Some(first)) = (cut_head_width, all.first_mut()) {
+                    first.width = first.width.max(w);
+                }
                 let n = before.len();
                 for k in 1..=n {
                     let h = n - k;
@@ -607,6 +648,12 @@ impl JobScanner<'_> {
                         if flush && head.status_title.is_none() {
                             break;
                         }
+                    }
+                    // An indented line that begins with a runner timestamp is a `gh`
+                    // line cut after its columns: a record of its own.
+                    let nlead = next.iter().take_while(|b| **b == b' ').count();
+                    if nlead > 0 && normalize::timestamp_len(&next[nlead..]).is_some() {
+                        break;
                     }
                     let (ntext, nprefix) = clean(next);
                     // In a wrapped `gh` paste the rest of a rebuilt line is a bare
@@ -766,6 +813,13 @@ mod tests {
             "Release package Set up job      2026-01-05T10:11:40.0000000Z Current",
             "    runner version: '2.330.0'",
             "Release package\tSet up job\t2026-01-05T10:11:40.1000000Z Secret source: Actions",
+            "Release package Upgrade npm",
+            "    2026-01-05T10:11:40.2000000Z ##[group]Run npm install -g npm@^11.5.1",
+            "Release package\tUpgrade npm\t2026-01-05T10:11:40.2100000Z \x1b[36;1mnpm install -g npm@^11.5.1\x1b[0m",
+            "Release package\tUpgrade npm\t2026-01-05T10:11:40.2200000Z ##[endgroup]",
+            "Release package Upgrade npm",
+            "    2026-01-05T10:11:40.9000000Z removed 13 packages, and changed 96",
+            "    packages in 3s",
             "Release package Publish",
             "    2026-01-05T10:11:41.0000000Z ##[group]Run npm publish --access public",
             "Release package\tPublish\t2026-01-05T10:11:41.0500000Z shell: /usr/bin/bash -e {0}",
@@ -784,5 +838,7 @@ mod tests {
         assert_eq!(fact("token").as_deref(), Some("secret"));
         assert_eq!(fact("failed_step").as_deref(), Some("npm publish --access public"));
         assert_eq!(fact("secret_source").as_deref(), Some("Actions"));
+        // The upgrade's outcome: its line's words went on to the next line.
+        assert_eq!(fact("npm_upgrade").as_deref(), Some("ok"));
     }
 }
