@@ -928,7 +928,9 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
     };
     // A tool's line quoted inside other text (`expected 'npm error 422 ...'`).
     if !quoted && (matches!(speaker, Speaker::Unknown | Speaker::GitHub) || relayed) {
-        quoted = message.match_indices(['\'', '"', '`']).any(|(i, q)| starts_with_tool(&message[i + q.len()..]));
+        quoted = message.match_indices(['\'', '"', '`']).any(|(i, q)| starts_with_tool(&message[i + q.len()..]))
+            || names_a_test(&message)
+            || quotes_npm_mid_line(&message);
     }
     let status_title = (speaker == Speaker::Npm)
         .then(|| {
@@ -950,6 +952,21 @@ pub fn anatomy(text: &str) -> Anatomy<'_> {
         container,
         relayed,
     }
+}
+
+/// A test runner's title line (jest's and vitest's `✓`, jest's `✕`, mocha's and
+/// node's `✔`, `√`): the words name a test, they are not the output of the tool
+/// they mention. (`×` is also Biome's mark for its own diagnostics, `✖` ESLint's.)
+fn names_a_test(m: &str) -> bool {
+    ["✓ ", "✕ ", "✔ ", "√ "].iter().any(|mark| m.starts_with(mark))
+}
+
+/// npm starts every line of its own with its prefix: `npm error code E404` in the
+/// middle of another line (a test's name, a sentence) quotes it.
+fn quotes_npm_mid_line(m: &str) -> bool {
+    ["npm error ", "npm ERR! ", "npm warn ", "npm notice "]
+        .iter()
+        .any(|p| m.match_indices(p).any(|(i, _)| i > 0 && m.as_bytes()[i - 1] == b' '))
 }
 
 /// Sentence ends after which a line does not run on.
@@ -1338,6 +1355,12 @@ mod tests {
         assert!(!anatomy("  npm ERR! code E404").quoted, "the web view's two-space indent");
         assert!(!anatomy("> lerna WARN notice Package failed to publish: x").quoted, "a blockquote paste");
         assert!(anatomy("[0]     npm error code ENEEDAUTH").quoted, "a deep indent behind a label");
+        // A test's name that mentions a tool's line, and npm's prefix in mid-line.
+        assert!(anatomy("✕ reports npm error code ENEEDAUTH when the token is empty (5 ms)").quoted);
+        assert!(anatomy("✓ points at the registry from need auth This command requires you to be logged in").quoted);
+        assert!(anatomy("● publish › reports npm error code E404 for a missing token").quoted);
+        assert!(!anatomy("× Some errors were emitted while running checks.").quoted, "Biome's own mark");
+        assert!(!anatomy("an error occurred while publishing kelp: E404").quoted);
         let x = anatomy("    at Object.<anonymous> (test.js:1:1)");
         assert_eq!((x.speaker, x.indent), (Speaker::Unknown, 4));
     }
