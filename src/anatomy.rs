@@ -964,9 +964,10 @@ fn names_a_test(m: &str) -> bool {
 /// npm starts every line of its own with its prefix: `npm error code E404` in the
 /// middle of another line (a test's name, a sentence) quotes it.
 fn quotes_npm_mid_line(m: &str) -> bool {
-    ["npm error ", "npm ERR! ", "npm warn ", "npm notice "]
-        .iter()
-        .any(|p| m.match_indices(p).any(|(i, _)| i > 0 && m.as_bytes()[i - 1] == b' '))
+    m.match_indices(" npm ").any(|(i, _)| {
+        let rest = &m[i + 5..];
+        ["error ", "ERR! ", "warn ", "notice "].iter().any(|level| rest.starts_with(level))
+    })
 }
 
 /// Sentence ends after which a line does not run on.
