@@ -318,6 +318,43 @@ fn clean(raw: &[u8]) -> (String, Prefix) {
     (normalize::text(&out).into_owned(), prefix)
 }
 
+/// The indent of a `gh run view` line cut after its columns by a hard wrap: its
+/// timestamp and text begin this indented line. `None` for any other line.
+fn cut_after_columns(line: &[u8]) -> Option<usize> {
+    let lead = line.iter().take_while(|b| **b == b' ').count();
+    (lead > 0 && normalize::timestamp_len(&line[lead..]).is_some()).then_some(lead)
+}
+
+/// The rest of a line cut after its columns, joined back to the columns on the
+/// line before (`job<TAB>step`, or the same as runs of spaces).
+fn cut_columns_rest(block: &[u8], pos: usize, raw: &[u8]) -> Option<Vec<u8>> {
+    let lead = cut_after_columns(raw)?;
+    let prev = previous_line(block, pos, 0)?;
+    let praw = &block[prev.0..prev.1];
+    let praw = praw.strip_suffix(b"\r").unwrap_or(praw);
+    if clean(praw).1.timestamp.is_some() {
+        return None;
+    }
+    let sep: &[u8] = if praw.contains(&b'\t') { b"\t" } else { b"  " };
+    Some([praw, sep, &raw[lead..]].concat())
+}
+
+/// A terminal's copy of gh's columns with every tab turned into one space: no run
+/// of spaces tells the columns apart, but the job's name, known from an earlier
+/// line, begins the line and a timestamp ends the step column. Returns the line
+/// with its tabs back.
+fn job_spaced_columns(job: Option<&[u8]>, raw: &[u8]) -> Option<Vec<u8>> {
+    let job = job.filter(|j| raw.starts_with(j))?;
+    let after = &raw[job.len()..];
+    if after.first() != Some(&b' ') {
+        return None;
+    }
+    let head = &after[..after.len().min(300)];
+    let i = memchr::memchr_iter(b' ', head).skip(1).find(|&i| normalize::timestamp_len(&after[i + 1..]).is_some())?;
+    let step = after[1..i].trim_ascii();
+    (!step.is_empty()).then(|| [job, b"\t", step, b"\t", &after[i + 1..]].concat())
+}
+
 impl JobScanner<'_> {
     /// Reads one segment to its end. `step` names the step when the source knows it
     /// (a zip's step file); line numbers restart with each segment.
@@ -405,49 +442,19 @@ impl JobScanner<'_> {
         let raw = &block[at.0..at.1];
         let mut prefix = normalize::normalize_into(raw, &mut self.norm);
         let mut text = normalize::text_in(&self.norm, &mut self.lossy).to_string();
-        // A `gh run view` line cut after its columns (a hard-wrapped paste): its
-        // timestamp and text went on to this indented line. Read the two as one.
-        let lead = raw.iter().take_while(|b| **b == b' ').count();
+        // A `gh run view` line whose columns a terminal copy or a hard wrap broke:
+        // read it as the line gh printed, when that has columns and a timestamp.
         let mut joined = Vec::new();
-        if prefix.timestamp.is_none() && lead > 0 && normalize::timestamp_len(&raw[lead..]).is_some() {
-            if let Some(prev) = previous_line(block, at.0, 0) {
-                let praw = &block[prev.0..prev.1];
-                let praw = praw.strip_suffix(b"\r").unwrap_or(praw);
-                if clean(praw).1.timestamp.is_none() {
-                    let sep: &[u8] = if praw.contains(&b'\t') { b"\t" } else { b"  " };
-                    let both = [praw, sep, &raw[lead..]].concat();
-                    let mut buf = Vec::new();
-                    let p = normalize::normalize_into(&both, &mut buf);
-                    if p.job.is_some() && p.timestamp.is_some() {
-                        text = normalize::text_in(&buf, &mut self.lossy).to_string();
-                        prefix = p;
-                        joined = both;
-                    }
-                }
-            }
-        }
-        // A terminal's copy of gh's columns with every tab turned into one space: no
-        // run of spaces tells the columns apart, but the job's name, known from an
-        // earlier line, begins the line and a timestamp ends the step column.
-        if prefix.timestamp.is_none() && joined.is_empty() {
-            if let Some(job) = self.current.gh_job.as_deref().filter(|j| raw.starts_with(j)) {
-                let after = &raw[job.len()..];
-                let head = &after[..after.len().min(300)];
-                let stamp = memchr::memchr_iter(b' ', head)
-                    .skip(1)
-                    .find(|&i| normalize::timestamp_len(&after[i + 1..]).is_some());
-                if let (Some(b' '), Some(i)) = (after.first(), stamp) {
-                    let step = after[1..i].trim_ascii();
-                    if !step.is_empty() {
-                        let both = [job, b"\t", step, b"\t", &after[i + 1..]].concat();
-                        let mut buf = Vec::new();
-                        let p = normalize::normalize_into(&both, &mut buf);
-                        if p.job.is_some() && p.timestamp.is_some() {
-                            text = normalize::text_in(&buf, &mut self.lossy).to_string();
-                            prefix = p;
-                            joined = both;
-                        }
-                    }
+        if prefix.timestamp.is_none() {
+            let tries = [cut_columns_rest(block, at.0, raw), job_spaced_columns(self.current.gh_job.as_deref(), raw)];
+            for both in tries.into_iter().flatten() {
+                let mut buf = Vec::new();
+                let p = normalize::normalize_into(&both, &mut buf);
+                if p.job.is_some() && p.timestamp.is_some() {
+                    text = normalize::text_in(&buf, &mut self.lossy).to_string();
+                    prefix = p;
+                    joined = both;
+                    break;
                 }
             }
         }
@@ -581,8 +588,7 @@ impl JobScanner<'_> {
                     let Some(prev) = previous_line(block, pos, floor) else { break };
                     let praw = &block[prev.0..prev.1];
                     let (ptext, pprefix) = clean(praw);
-                    let plead = praw.iter().take_while(|b| **b == b' ').count();
-                    if pprefix.timestamp.is_none() && plead > 0 && normalize::timestamp_len(&praw[plead..]).is_some() {
+                    if let Some(plead) = cut_after_columns(praw) {
                         // Such a line is a record of its own, and may head this one
                         // when this is its wrapped rest.
                         if prefix.job.is_none() && raw.starts_with(b" ") {
@@ -651,8 +657,7 @@ impl JobScanner<'_> {
                     }
                     // An indented line that begins with a runner timestamp is a `gh`
                     // line cut after its columns: a record of its own.
-                    let nlead = next.iter().take_while(|b| **b == b' ').count();
-                    if nlead > 0 && normalize::timestamp_len(&next[nlead..]).is_some() {
+                    if cut_after_columns(next).is_some() {
                         break;
                     }
                     let (ntext, nprefix) = clean(next);
