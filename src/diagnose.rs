@@ -75,6 +75,8 @@ pub struct Diagnosis {
     pub prior: f64,
     /// The weights that counted, for `--why`: (note or condition, weight).
     pub why: Vec<(String, f64)>,
+    /// A candidate's evidence is its own signals' lines, not the failed step's error lines.
+    pub own_evidence: bool,
 }
 
 /// What the report says about one job, whatever matched.
@@ -234,6 +236,7 @@ fn build(matcher: &Matcher, index: usize, rule: &Rule, scan: &JobScan, confidenc
         score,
         prior: rule.prior,
         why,
+        own_evidence: false,
     }
 }
 
@@ -427,6 +430,7 @@ fn add_candidates(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan], diagnos
             let mut d = build(matcher, i, rule, scan, Confidence::Low);
             d.candidate = true;
             d.matched = false;
+            d.own_evidence = !d.evidence.is_empty();
             if d.evidence.is_empty() {
                 d.evidence = summarize(scan).error_lines.into_iter().take(3).collect();
             }
@@ -445,7 +449,14 @@ fn add_candidates(rules: &RuleSet, matcher: &Matcher, scans: &[JobScan], diagnos
     let lead = match (diagnoses.first(), found.first()) {
         (Some(first), Some(best)) => {
             let next = found.get(1).map_or(f64::NEG_INFINITY, |d| d.score);
-            first.confidence == Confidence::Low && best.score >= first.score + MARGIN && best.score >= next + MARGIN
+            // Two causes resting on the same lines: the match adds nothing, the score decides.
+            let covers = best.own_evidence
+                && !rules.get(&first.id).is_some_and(|r| r.umbrella)
+                && !first.evidence.is_empty()
+                && first.evidence.iter().all(|e| best.evidence.iter().any(|b| b.line == e.line && b.job == e.job));
+            first.confidence == Confidence::Low
+                && ((best.score >= first.score + MARGIN && best.score >= next + MARGIN)
+                    || (covers && best.score > first.score))
         }
         _ => false,
     };

@@ -88,6 +88,7 @@ fn report(value: &str) -> Report {
         score: 0.0,
         prior: 0.1,
         why: Vec::new(),
+        own_evidence: false,
     };
     let job = JobSummary {
         name: format!("job {value}"),

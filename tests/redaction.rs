@@ -95,6 +95,7 @@ fn report_of(lines: &[String]) -> Report {
         score: 0.0,
         prior: 0.1,
         why: vec![(format!("saw {}", lines[8]), 1.0)],
+        own_evidence: false,
     };
     let job = JobSummary {
         name: format!("release {}", lines[3]),

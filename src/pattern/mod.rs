@@ -93,6 +93,9 @@ struct RuleFile {
     prior: Option<f64>,
     #[serde(default)]
     prior_source: Option<String>,
+    /// The rule names a refusal the log leaves undecided, not a cause of its own.
+    #[serde(default)]
+    umbrella: bool,
     /// The one check that tells this cause from its look-alikes.
     #[serde(default)]
     confirm: Option<Spanned<String>>,
@@ -324,6 +327,10 @@ pub struct Rule {
     /// Share of failed publishes with this cause (0..1).
     pub prior: f64,
     pub prior_source: Option<String>,
+    /// An umbrella answer ("refused, the log does not say why") leads only while no
+    /// candidate is clearly ahead; a cause of its own also gives way to a likelier
+    /// candidate whose signals hit every line it rests on.
+    pub umbrella: bool,
     pub confirm: Option<String>,
     /// Plausible-alternative conditions (a candidate when the first answer is unsure).
     pub candidate: Option<When>,
@@ -893,6 +900,7 @@ fn parse_rule_checked(id: &str, path: &str, src: &str, load: Load) -> Result<Rul
             .collect(),
         prior: file.prior.unwrap_or(DEFAULT_PRIOR),
         prior_source: file.prior_source,
+        umbrella: file.umbrella,
         confirm: file.confirm.map(Spanned::into_inner),
         candidate,
         weights,

@@ -61,7 +61,12 @@ fn why_text(report: &Report) -> String {
         out.push_str("  no rule matched and no candidate's conditions held\n");
     }
     for (i, d) in safe.diagnoses.iter().enumerate() {
-        let role = if d.candidate { "candidate" } else { "matched" };
+        let role = match (d.matched, d.candidate) {
+            (true, false) => "matched",
+            (true, true) => "matched, behind a likelier candidate",
+            (false, false) => "candidate, the likeliest",
+            (false, true) => "candidate",
+        };
         out.push_str(&format!(
             "\n{}. {} ({role}, {}): score {:.2} = prior {} (ln {:.2})",
             i + 1,
